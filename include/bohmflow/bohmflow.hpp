@@ -1,0 +1,5 @@
+// Umbrella header: everything a program linking bohmflow needs.
+#pragma once
+
+#include "bohmflow/npz.hpp"
+#include "bohmflow/potentials.hpp"

@@ -1,0 +1,480 @@
+// Potentials, their analytic derivatives, and the registry that builds
+// systems by name. The equations stand in include/bohmflow/potentials.hpp.
+#include "bohmflow/potentials.hpp"
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+namespace bohmflow {
+namespace {
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+void require(bool ok, const std::string& where, const std::string& what) {
+  if (!ok) throw std::invalid_argument(where + ": " + what);
+}
+
+int integer_parameter(const std::string& system, const std::string& key, double value) {
+  require(std::isfinite(value) && value == std::round(value), system,
+          "parameter '" + key + "' = " + format_number(value) + " must be an integer");
+  return static_cast<int>(value);
+}
+
+// Separable on-site terms Σ_i f(x_i): with f2 = f''(x) and f3 = f'''(x), both
+// (M, d), the Hessian is diag(f2) and ∂_u∇²V is diag(f3 ⊙ u).
+torch::Tensor diagonal_hessian(const torch::Tensor& f2) { return torch::diag_embed(f2); }
+
+// f3: (M, d), U: (M, d, n) → (M, n, d, d).
+torch::Tensor diagonal_hessian_directional(const torch::Tensor& f3, const torch::Tensor& U) {
+  return torch::diag_embed((f3.unsqueeze(-1) * U).transpose(1, 2));
+}
+
+torch::Tensor as_row(const std::vector<double>& values, const torch::Tensor& like) {
+  return torch::tensor(values, torch::TensorOptions().dtype(torch::kFloat64))
+      .to(like.device(), like.scalar_type());
+}
+
+void check_positions(const torch::Tensor& x, int d, const std::string& system) {
+  require(x.dim() == 2 && x.size(1) == d, system,
+          "positions must have shape (M, " + std::to_string(d) + "), got " +
+              std::to_string(x.dim()) + "-D tensor" +
+              (x.dim() == 2 ? " with " + std::to_string(x.size(1)) + " columns" : ""));
+}
+
+// Vector parameters: "name" sets every axis, "name_i" one axis.
+bool set_vector_parameter(std::vector<double>& values, int d, const std::string& base,
+                          const std::string& key, double value, const std::string& system) {
+  if (key == base) {
+    values.assign(d, value);
+    return true;
+  }
+  if (key.rfind(base + "_", 0) != 0) return false;
+  const std::string index_text = key.substr(base.size() + 1);
+  require(!index_text.empty() && index_text.find_first_not_of("0123456789") == std::string::npos,
+          system, "unknown parameter '" + key + "'");
+  const int index = std::stoi(index_text);
+  require(index < d, system,
+          "parameter '" + key + "': axis " + index_text + " is out of range for d = " +
+              std::to_string(d));
+  if (values.size() != static_cast<size_t>(d)) values.resize(d, std::nan(""));
+  values[index] = value;
+  return true;
+}
+
+}  // namespace
+
+// ---- System ------------------------------------------------------------------
+
+System::System(double hbar, double mass, InitialState initial)
+    : hbar_(hbar), mass_(mass), initial_(std::move(initial)) {}
+
+// s₀(x) = −(x − μ)/σ²
+torch::Tensor System::initial_score(const torch::Tensor& x) const {
+  const auto mean = as_row(initial_.mean, x);
+  const auto sigma = as_row(initial_.sigma, x);
+  return -(x - mean) / sigma.square();
+}
+
+// log|ψ₀|² = Σ_i [−(x_i − μ_i)²/(2σ_i²) − ½ log(2π σ_i²)]
+torch::Tensor System::initial_log_density(const torch::Tensor& x) const {
+  const auto mean = as_row(initial_.mean, x);
+  const auto sigma = as_row(initial_.sigma, x);
+  const auto z = (x - mean) / sigma;
+  return (-0.5 * z.square() - torch::log(sigma) - 0.5 * std::log(2.0 * M_PI)).sum(-1);
+}
+
+std::vector<double> potential_on_grid(const System& system,
+                                      const std::vector<std::vector<double>>& axes) {
+  const int d = static_cast<int>(axes.size());
+  require(d == system.dim(), "potential_on_grid",
+          "grid has " + std::to_string(d) + " axes but the system has d = " +
+              std::to_string(system.dim()));
+  int64_t total = 1;
+  for (const auto& axis : axes) total *= static_cast<int64_t>(axis.size());
+  std::vector<double> values(total);
+  const int64_t chunk = 1 << 16;
+  torch::NoGradGuard no_grad;
+  auto x = torch::empty({chunk, d}, torch::kFloat64);
+  for (int64_t start = 0; start < total; start += chunk) {
+    const int64_t count = std::min(chunk, total - start);
+    auto xa = x.accessor<double, 2>();
+    for (int64_t p = 0; p < count; ++p) {
+      int64_t rest = start + p;
+      for (int k = d - 1; k >= 0; --k) {
+        const int64_t n = static_cast<int64_t>(axes[k].size());
+        xa[p][k] = axes[k][rest % n];
+        rest /= n;
+      }
+    }
+    const auto v = system.potential(x.narrow(0, 0, count)).contiguous();
+    std::copy(v.data_ptr<double>(), v.data_ptr<double>() + count, values.begin() + start);
+  }
+  return values;
+}
+
+// ---- Morse chain -----------------------------------------------------------------
+
+void MorseChainOptions::validate() const {
+  const std::string where = "morse_chain";
+  require(d >= 1, where, "d = " + std::to_string(d) + " must be >= 1");
+  require(D > 0, where, "D = " + format_number(D) + " must be > 0");
+  require(beta > 0, where, "beta = " + format_number(beta) + " must be > 0");
+  require(std::isfinite(lam), where, "lam must be finite");
+  require(std::isfinite(q0), where, "q0 must be finite");
+  require(sigma0 >= 0, where, "sigma0 = " + format_number(sigma0) + " must be >= 0 (0: ground-state width)");
+  require(hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+}
+
+namespace {
+InitialState morse_initial_state(const MorseChainOptions& o) {
+  const double omega0 = o.beta * std::sqrt(2.0 * o.D / o.mass);
+  const double sigma = o.sigma0 > 0 ? o.sigma0 : std::sqrt(o.hbar / (2.0 * o.mass * omega0));
+  InitialState state{std::vector<double>(o.d, 0.0), std::vector<double>(o.d, sigma),
+                     std::vector<double>(o.d, 0.0)};
+  state.mean[0] = o.q0;
+  return state;
+}
+}  // namespace
+
+MorseChain::MorseChain(const MorseChainOptions& options)
+    : System(options.hbar, options.mass, (options.validate(), morse_initial_state(options))),
+      options_(options) {}
+
+std::string MorseChain::label() const {
+  std::ostringstream out;
+  out << "Morse chain (d=" << options_.d << ", D=" << options_.D << ", beta=" << options_.beta
+      << ", lam=" << options_.lam << ")";
+  return out.str();
+}
+
+ParameterMap MorseChain::parameters() const {
+  return {{"d", options_.d},         {"D", options_.D},       {"beta", options_.beta},
+          {"lam", options_.lam},     {"q0", options_.q0},     {"sigma0", initial_.sigma[0]},
+          {"hbar", options_.hbar},   {"mass", options_.mass}};
+}
+
+// On-site f(x) = D(1 − e)², e = e^{−βx}:
+//   f' = 2Dβ(e − e²),  f'' = 2Dβ²(2e² − e),  f''' = 2Dβ³(e − 4e²).
+torch::Tensor MorseChain::potential(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const auto e = torch::exp(-options_.beta * x);
+  auto v = (options_.D * (1.0 - e).square()).sum(-1);
+  if (dim() > 1) v = v + options_.lam * (x.narrow(1, 0, dim() - 1) * x.narrow(1, 1, dim() - 1)).sum(-1);
+  return v;
+}
+
+torch::Tensor MorseChain::gradient(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double D = options_.D, b = options_.beta;
+  const auto e = torch::exp(-b * x);
+  auto g = 2.0 * D * b * (e - e.square());
+  if (dim() > 1) {
+    // λ ∂/∂x_i Σ x_j x_{j+1} = λ (x_{i−1} + x_{i+1})
+    const auto zero = torch::zeros_like(x.narrow(1, 0, 1));
+    const auto left = torch::cat({zero, x.narrow(1, 0, dim() - 1)}, 1);
+    const auto right = torch::cat({x.narrow(1, 1, dim() - 1), zero}, 1);
+    g = g + options_.lam * (left + right);
+  }
+  return g;
+}
+
+torch::Tensor MorseChain::hessian(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double D = options_.D, b = options_.beta;
+  const auto e = torch::exp(-b * x);
+  auto h = diagonal_hessian(2.0 * D * b * b * (2.0 * e.square() - e));
+  if (dim() > 1) {
+    auto coupling = torch::zeros({dim(), dim()}, x.options());
+    coupling.diagonal(1).fill_(options_.lam);
+    coupling.diagonal(-1).fill_(options_.lam);
+    h = h + coupling;
+  }
+  return h;
+}
+
+torch::Tensor MorseChain::hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const {
+  check_positions(x, dim(), name());
+  const double D = options_.D, b = options_.beta;
+  const auto e = torch::exp(-b * x);
+  return diagonal_hessian_directional(2.0 * D * b * b * b * (e - 4.0 * e.square()), U);
+}
+
+// ---- Double well -----------------------------------------------------------------
+
+void DoubleWellOptions::validate() const {
+  const std::string where = "double_well";
+  require(d >= 1, where, "d = " + std::to_string(d) + " must be >= 1");
+  require(a > 0, where, "a = " + format_number(a) + " must be > 0");
+  require(D > 0, where, "D = " + format_number(D) + " must be > 0");
+  require(sigma0 > 0, where, "sigma0 = " + format_number(sigma0) + " must be > 0");
+  require(hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+}
+
+DoubleWell::DoubleWell(const DoubleWellOptions& options)
+    : System(options.hbar, options.mass,
+             (options.validate(),
+              InitialState{std::vector<double>(options.d, 0.0),
+                           std::vector<double>(options.d, options.sigma0),
+                           std::vector<double>(options.d, 0.0)})),
+      options_(options) {}
+
+std::string DoubleWell::label() const {
+  std::ostringstream out;
+  out << "Double well (a=" << options_.a << ", D=" << options_.D << ", sigma0=" << options_.sigma0
+      << ")";
+  return out.str();
+}
+
+ParameterMap DoubleWell::parameters() const {
+  return {{"d", options_.d},           {"a", options_.a},       {"D", options_.D},
+          {"sigma0", options_.sigma0}, {"hbar", options_.hbar}, {"mass", options_.mass}};
+}
+
+// f(x) = D(x²/a² − 1)²:  f' = 4D(x³/a⁴ − x/a²),  f'' = 4D(3x²/a⁴ − 1/a²),  f''' = 24D x/a⁴.
+torch::Tensor DoubleWell::potential(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double a2 = options_.a * options_.a;
+  return (options_.D * (x.square() / a2 - 1.0).square()).sum(-1);
+}
+
+torch::Tensor DoubleWell::gradient(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double a2 = options_.a * options_.a;
+  return 4.0 * options_.D * x * (x.square() / (a2 * a2) - 1.0 / a2);
+}
+
+torch::Tensor DoubleWell::hessian(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double a2 = options_.a * options_.a;
+  return diagonal_hessian(4.0 * options_.D * (3.0 * x.square() / (a2 * a2) - 1.0 / a2));
+}
+
+torch::Tensor DoubleWell::hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const {
+  check_positions(x, dim(), name());
+  const double a2 = options_.a * options_.a;
+  return diagonal_hessian_directional(24.0 * options_.D * x / (a2 * a2), U);
+}
+
+// ---- Harmonic --------------------------------------------------------------------
+
+void HarmonicOptions::validate() const {
+  const std::string where = "harmonic";
+  require(d >= 1, where, "d = " + std::to_string(d) + " must be >= 1");
+  require(hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+  const auto check = [&](const std::vector<double>& v, const char* key, bool positive) {
+    require(v.empty() || v.size() == static_cast<size_t>(d), where,
+            std::string(key) + " has " + std::to_string(v.size()) + " entries, expected d = " +
+                std::to_string(d));
+    for (size_t i = 0; i < v.size(); ++i) {
+      require(std::isfinite(v[i]) && (!positive || v[i] > 0), where,
+              std::string(key) + "_" + std::to_string(i) + " = " + format_number(v[i]) +
+                  (positive ? " must be > 0" : " must be finite"));
+    }
+  };
+  check(omega, "omega", true);
+  check(centre, "centre", false);
+  check(mean, "mean", false);
+  check(sigma0, "sigma0", true);
+  check(phase, "phase", false);
+}
+
+namespace {
+HarmonicOptions with_defaults(HarmonicOptions o) {
+  o.validate();
+  if (o.omega.empty()) o.omega.assign(o.d, 1.0);
+  if (o.centre.empty()) o.centre.assign(o.d, 0.0);
+  if (o.mean.empty()) o.mean.assign(o.d, 0.0);
+  if (o.phase.empty()) o.phase.assign(o.d, 0.0);
+  if (o.sigma0.empty()) {
+    for (int i = 0; i < o.d; ++i) o.sigma0.push_back(std::sqrt(o.hbar / (2.0 * o.mass * o.omega[i])));
+  }
+  return o;
+}
+
+InitialState harmonic_initial_state(const HarmonicOptions& o) {
+  InitialState state{o.mean, o.sigma0, {}};
+  for (double c : o.phase) state.velocity.push_back(o.hbar * c / o.mass);
+  return state;
+}
+}  // namespace
+
+Harmonic::Harmonic(HarmonicOptions options)
+    : System(options.hbar, options.mass, harmonic_initial_state(with_defaults(options))),
+      options_(with_defaults(std::move(options))) {}
+
+std::string Harmonic::label() const {
+  std::ostringstream out;
+  out << "Harmonic (d=" << options_.d << ", omega=" << options_.omega[0]
+      << (options_.d > 1 ? ",..." : "") << ")";
+  return out.str();
+}
+
+ParameterMap Harmonic::parameters() const {
+  ParameterMap p{{"d", options_.d}, {"hbar", options_.hbar}, {"mass", options_.mass}};
+  for (int i = 0; i < options_.d; ++i) {
+    const std::string s = "_" + std::to_string(i);
+    p["omega" + s] = options_.omega[i];
+    p["centre" + s] = options_.centre[i];
+    p["mean" + s] = options_.mean[i];
+    p["sigma0" + s] = options_.sigma0[i];
+    p["phase" + s] = options_.phase[i];
+  }
+  return p;
+}
+
+// With k_i = m ω_i²:  V = Σ ½ k_i (x_i − a_i)²,  ∇V = k ⊙ (x − a),  ∇²V = diag(k),  ∇³V = 0.
+torch::Tensor Harmonic::potential(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const auto k = mass() * as_row(options_.omega, x).square();
+  return (0.5 * k * (x - as_row(options_.centre, x)).square()).sum(-1);
+}
+
+torch::Tensor Harmonic::gradient(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const auto k = mass() * as_row(options_.omega, x).square();
+  return k * (x - as_row(options_.centre, x));
+}
+
+torch::Tensor Harmonic::hessian(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const auto k = mass() * as_row(options_.omega, x).square();
+  return diagonal_hessian(k.expand_as(x));
+}
+
+torch::Tensor Harmonic::hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const {
+  check_positions(x, dim(), name());
+  return torch::zeros({x.size(0), U.size(2), dim(), dim()}, x.options());
+}
+
+// ---- registry ----------------------------------------------------------------------
+
+namespace {
+
+using Factory = std::function<std::unique_ptr<System>(const ParameterMap&)>;
+
+// Applies overrides through `set`, which returns false for an unknown key.
+template <typename Options, typename Setter>
+Options apply_overrides(const std::string& system, const ParameterMap& overrides, Options options,
+                        Setter set) {
+  for (const auto& [key, value] : overrides) {
+    if (key == "d") continue;  // read first, since vector parameters need it
+    if (!set(options, key, value)) {
+      throw std::invalid_argument(system + ": unknown parameter '" + key + "'");
+    }
+  }
+  return options;
+}
+
+template <typename Options>
+Options with_dimension(const std::string& system, const ParameterMap& overrides) {
+  Options options;
+  if (auto it = overrides.find("d"); it != overrides.end()) {
+    options.d = integer_parameter(system, "d", it->second);
+  }
+  return options;
+}
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> factories = {
+      {"morse_chain",
+       [](const ParameterMap& overrides) {
+         const std::string name = "morse_chain";
+         auto options = apply_overrides(
+             name, overrides, with_dimension<MorseChainOptions>(name, overrides),
+             [](MorseChainOptions& o, const std::string& key, double value) {
+               if (key == "D") o.D = value;
+               else if (key == "beta") o.beta = value;
+               else if (key == "lam") o.lam = value;
+               else if (key == "q0") o.q0 = value;
+               else if (key == "sigma0") o.sigma0 = value;
+               else if (key == "hbar") o.hbar = value;
+               else if (key == "mass") o.mass = value;
+               else return false;
+               return true;
+             });
+         return std::unique_ptr<System>(new MorseChain(options));
+       }},
+      {"double_well",
+       [](const ParameterMap& overrides) {
+         const std::string name = "double_well";
+         auto options = apply_overrides(
+             name, overrides, with_dimension<DoubleWellOptions>(name, overrides),
+             [](DoubleWellOptions& o, const std::string& key, double value) {
+               if (key == "a") o.a = value;
+               else if (key == "D") o.D = value;
+               else if (key == "sigma0") o.sigma0 = value;
+               else if (key == "hbar") o.hbar = value;
+               else if (key == "mass") o.mass = value;
+               else return false;
+               return true;
+             });
+         return std::unique_ptr<System>(new DoubleWell(options));
+       }},
+      {"harmonic",
+       [](const ParameterMap& overrides) {
+         const std::string name = "harmonic";
+         auto options = apply_overrides(
+             name, overrides, with_dimension<HarmonicOptions>(name, overrides),
+             [&](HarmonicOptions& o, const std::string& key, double value) {
+               if (key == "hbar") o.hbar = value;
+               else if (key == "mass") o.mass = value;
+               else {
+                 return set_vector_parameter(o.omega, o.d, "omega", key, value, name) ||
+                        set_vector_parameter(o.centre, o.d, "centre", key, value, name) ||
+                        set_vector_parameter(o.mean, o.d, "mean", key, value, name) ||
+                        set_vector_parameter(o.sigma0, o.d, "sigma0", key, value, name) ||
+                        set_vector_parameter(o.phase, o.d, "phase", key, value, name);
+               }
+               return true;
+             });
+         // Axes not set by an "_i" key take the default of that parameter.
+         const auto fill = [&](std::vector<double>& v, double fallback) {
+           for (auto& value : v) if (std::isnan(value)) value = fallback;
+         };
+         fill(options.omega, 1.0);
+         fill(options.centre, 0.0);
+         fill(options.mean, 0.0);
+         fill(options.phase, 0.0);
+         for (size_t i = 0; i < options.sigma0.size(); ++i) {
+           if (std::isnan(options.sigma0[i])) {
+             const double w = options.omega.empty() ? 1.0 : options.omega[i];
+             options.sigma0[i] = std::sqrt(options.hbar / (2.0 * options.mass * w));
+           }
+         }
+         return std::unique_ptr<System>(new Harmonic(options));
+       }},
+  };
+  return factories;
+}
+
+}  // namespace
+
+std::vector<std::string> system_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : registry()) names.push_back(entry.first);
+  return names;
+}
+
+std::unique_ptr<System> make_system(const std::string& name, const ParameterMap& overrides) {
+  const auto& factories = registry();
+  const auto it = factories.find(name);
+  if (it == factories.end()) {
+    std::string known;
+    for (const auto& entry : factories) known += (known.empty() ? "" : ", ") + entry.first;
+    throw std::invalid_argument("unknown system '" + name + "' (known: " + known + ")");
+  }
+  return it->second(overrides);
+}
+
+}  // namespace bohmflow

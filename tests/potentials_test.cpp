@@ -1,0 +1,150 @@
+#include "bohmflow/potentials.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace bohmflow {
+namespace {
+
+torch::Tensor random_positions(int64_t M, int d, uint64_t seed) {
+  torch::manual_seed(seed);
+  return 1.5 * torch::randn({M, d}, torch::kFloat64);
+}
+
+// Autograd of the (independent) potential formula is the oracle for the
+// hand-written derivatives. Tolerance: float64 round-off of O(10) terms.
+void expect_derivatives_match_autograd(const System& system) {
+  const int d = system.dim();
+  const int64_t M = 5;
+  auto x = random_positions(M, d, 7).requires_grad_(true);
+  const auto v = system.potential(x);
+  const auto grad = torch::autograd::grad({v.sum()}, {x}, {}, true, true)[0];
+  EXPECT_LT((grad - system.gradient(x)).abs().max().item<double>(), 1e-12) << system.name();
+
+  std::vector<torch::Tensor> rows;
+  for (int k = 0; k < d; ++k) {
+    rows.push_back(torch::autograd::grad({grad.select(1, k).sum()}, {x}, {}, true, true)[0]);
+  }
+  const auto hess = torch::stack(rows, 1);  // (M, k, l)
+  EXPECT_LT((hess - system.hessian(x)).abs().max().item<double>(), 1e-11) << system.name();
+
+  // ∂_u ∇²V along two random directions per particle.
+  const auto U = torch::randn({M, d, 2}, torch::kFloat64);
+  const auto analytic = system.hessian_directional(x, U);  // (M, 2, d, d)
+  const auto H = system.hessian(x);
+  for (int j = 0; j < 2; ++j) {
+    for (int k = 0; k < d; ++k) {
+      for (int l = 0; l < d; ++l) {
+        const auto g = torch::autograd::grad({H.select(1, k).select(1, l).sum()}, {x}, {}, true,
+                                             true)[0];
+        const auto expected = (g * U.select(2, j)).sum(1);
+        const auto got = analytic.select(1, j).select(1, k).select(1, l);
+        EXPECT_LT((expected - got).abs().max().item<double>(), 1e-11)
+            << system.name() << " j=" << j << " k=" << k << " l=" << l;
+      }
+    }
+  }
+}
+
+TEST(Potentials, MorseChainDerivativesMatchAutograd) {
+  expect_derivatives_match_autograd(*make_system("morse_chain", {{"d", 4}}));
+}
+
+TEST(Potentials, DoubleWellDerivativesMatchAutograd) {
+  expect_derivatives_match_autograd(*make_system("double_well", {{"d", 2}}));
+}
+
+TEST(Potentials, HarmonicDerivativesMatchAutograd) {
+  expect_derivatives_match_autograd(
+      *make_system("harmonic", {{"d", 3}, {"omega_1", 2.0}, {"centre", 0.3}, {"mass", 1.7}}));
+}
+
+TEST(Potentials, MorseChainValueAndDefaults) {
+  auto system = make_system("morse_chain");
+  ASSERT_EQ(system->dim(), 4);
+  // V(x) by hand at x = (1, 0.5, 0, -1): on-site D(1-e^{-βx})², coupling λ Σ x_i x_{i+1}.
+  const double D = 12.5, b = 0.2, lam = 0.3;
+  const double xs[4] = {1.0, 0.5, 0.0, -1.0};
+  double expected = 0;
+  for (double xi : xs) expected += D * std::pow(1 - std::exp(-b * xi), 2);
+  expected += lam * (1.0 * 0.5 + 0.5 * 0.0 + 0.0 * -1.0);
+  auto x = torch::tensor({1.0, 0.5, 0.0, -1.0}, torch::kFloat64).reshape({1, 4});
+  EXPECT_NEAR(system->potential(x).item<double>(), expected, 1e-14);
+  // σ₀ = sqrt(ħ/(2mω₀)), ω₀ = β sqrt(2D) = 1 for the defaults.
+  EXPECT_NEAR(system->initial_state().sigma[0], std::sqrt(0.5), 1e-15);
+  EXPECT_DOUBLE_EQ(system->initial_state().mean[0], 1.0);
+  EXPECT_DOUBLE_EQ(system->initial_state().mean[1], 0.0);
+}
+
+TEST(Potentials, DoubleWellHasMinimaAtPlusMinusA) {
+  auto system = make_system("double_well");
+  auto x = torch::tensor({-2.0, 0.0, 2.0}, torch::kFloat64).reshape({3, 1});
+  const auto v = system->potential(x);
+  EXPECT_DOUBLE_EQ(v[0].item<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(v[1].item<double>(), 1.0);  // barrier height D
+  EXPECT_DOUBLE_EQ(v[2].item<double>(), 0.0);
+}
+
+TEST(Potentials, RegistryRejectsUnknownNamesAndParameters) {
+  EXPECT_THROW(make_system("morse"), std::invalid_argument);
+  try {
+    make_system("morse_chain", {{"gamma", 1.0}});
+    FAIL() << "unknown parameter accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("gamma"), std::string::npos);
+  }
+  try {
+    make_system("morse_chain", {{"D", -1.0}});
+    FAIL() << "negative D accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("D = -1"), std::string::npos);
+  }
+  EXPECT_THROW(make_system("harmonic", {{"d", 2}, {"omega_2", 1.0}}), std::invalid_argument);
+  EXPECT_THROW(make_system("double_well", {{"d", 1.5}}), std::invalid_argument);
+}
+
+TEST(Potentials, ParametersRebuildAnEqualSystem) {
+  for (const auto& name : system_names()) {
+    auto a = make_system(name, {{"d", 2}});
+    auto b = make_system(name, a->parameters());
+    auto x = random_positions(4, 2, 3);
+    EXPECT_TRUE(torch::equal(a->potential(x), b->potential(x))) << name;
+    EXPECT_EQ(a->initial_state().sigma, b->initial_state().sigma) << name;
+  }
+}
+
+TEST(Potentials, InitialScoreAndDensityAreThoseOfTheGaussian) {
+  auto system = make_system("harmonic", {{"d", 2}, {"mean_0", 0.5}, {"sigma0_1", 0.3}});
+  auto x = random_positions(6, 2, 11).requires_grad_(true);
+  const auto logp = system->initial_log_density(x);
+  const auto score = torch::autograd::grad({logp.sum()}, {x})[0];
+  EXPECT_LT((score - system->initial_score(x)).abs().max().item<double>(), 1e-13);
+  // Normalisation: at the mean, log p = -Σ log(sqrt(2π) σ_i).
+  auto mu = torch::tensor({0.5, 0.0}, torch::kFloat64).reshape({1, 2});
+  const double expected = -std::log(std::sqrt(2 * M_PI) * std::sqrt(0.5)) -
+                          std::log(std::sqrt(2 * M_PI) * 0.3);
+  EXPECT_NEAR(system->initial_log_density(mu).item<double>(), expected, 1e-14);
+}
+
+TEST(Potentials, PhaseGivesInitialVelocityHbarCOverM) {
+  auto system = make_system("harmonic", {{"hbar", 0.01}, {"mass", 2.0}, {"phase", -5.0}});
+  EXPECT_DOUBLE_EQ(system->initial_state().velocity[0], 0.01 * -5.0 / 2.0);
+}
+
+TEST(Potentials, GridValuesMatchPointwiseEvaluation) {
+  auto system = make_system("morse_chain", {{"d", 2}});
+  const std::vector<std::vector<double>> axes = {{-1.0, 0.0, 2.0}, {0.5, 1.5}};
+  const auto grid = potential_on_grid(*system, axes);
+  ASSERT_EQ(grid.size(), 6u);
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      auto x = torch::tensor({axes[0][i], axes[1][j]}, torch::kFloat64).reshape({1, 2});
+      EXPECT_DOUBLE_EQ(grid[i * 2 + j], system->potential(x).item<double>());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bohmflow
