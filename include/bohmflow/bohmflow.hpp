@@ -3,3 +3,5 @@
 
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
+#include "bohmflow/score_network.hpp"
+#include "bohmflow/baseline.hpp"

@@ -1,0 +1,128 @@
+// Score network s_θ(x, t) = s_base(x, t) + ∇ₓφ_θ(x, t).
+//
+// φ_θ is an MLP with softplus activations and a scalar output. Time enters
+// through e(t) = [sin(f_k t)…, cos(f_k t)…], f_k = 2^k, k = 0…n_freq−1:
+//   FiLM (default):  h ← (1 + γ) ⊙ softplus(h W + b) + β,  γ = e W_γ + b_γ,  β = e W_β + b_β
+//   concat:          the first layer reads [x, e(t)], then h ← softplus(h W + b)
+//   output:          φ = h W_out + b_out
+// The quantum potential and the Bohmian acceleration follow from s:
+//   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
+//
+// Derivatives in x are propagated forward through the layers as jets (see
+// src/jets.hpp): exact, batched over particles, one GEMM per layer, and
+// differentiable in θ by ordinary reverse-mode autograd.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "bohmflow/baseline.hpp"
+
+namespace bohmflow {
+
+namespace detail {
+class JetLayout;
+}
+
+struct ScoreNetOptions {
+  int d = 4;                             // spatial dimension
+  std::vector<int64_t> hidden_dims = {128, 128};  // widths of the hidden layers
+  int n_freq = 4;                        // Fourier frequencies 2^0 … 2^(n_freq−1)
+  std::string conditioning = "film";     // "film" or "concat"
+  double output_scale = 0.01;            // std of the initial output weights
+  void validate() const;
+};
+
+// How many x-derivatives an evaluation carries (each level includes the previous).
+enum class ScoreOrder {
+  kScore = 1,     // s only (plain reverse-mode gradient of φ; inference without Q)
+  kForce = 3,     // s, ∇s, ∇Δφ: the Bohmian acceleration
+  kJacobian = 4,  // + ∇²Δφ, ∂_s∇³φ: the Jacobian of the acceleration (F/G)
+  kTangent = 5,   // + ∇³Δφ: its derivative along the flow (x₀-tangents)
+};
+
+// Per-particle derivatives of the score, dense, float64 by default.
+struct ScoreDerivatives {
+  torch::Tensor score;        // s = s_base + ∇φ: (M, d)
+  torch::Tensor jacobian;     // S = ∇s = −B + ∇²φ: (M, d, d), symmetric          [kForce]
+  torch::Tensor grad_lap;     // ∇Δφ: (M, d)                                      [kForce]
+  torch::Tensor third;        // ∇³φ: (M, d, d, d)                                [kForce]
+  torch::Tensor hess_lap;     // ∇²Δφ: (M, d, d)                                  [kJacobian]
+  torch::Tensor third_s;      // Σ_i s_i ∂_i∇³φ: (M, d, d, d) (4th order along s) [kJacobian]
+  torch::Tensor grad3_lap;    // ∇³Δφ: (M, d, d, d)                               [kTangent]
+};
+
+class ScoreNetImpl : public torch::nn::Module {
+ public:
+  // The baseline is fixed (not trained); pass GaussianBaseline with kind
+  // "none" for a pure network.
+  ScoreNetImpl(const ScoreNetOptions& options, std::shared_ptr<const GaussianBaseline> baseline);
+  ~ScoreNetImpl() override;
+
+  // φ_θ(x, t) by a plain forward pass. x: (M, d) → (M). The autograd oracle.
+  torch::Tensor potential(const torch::Tensor& x, double t) const;
+  // s_θ(x, t). x: (M, d) → (M, d). Differentiable in θ (and in x).
+  torch::Tensor score(const torch::Tensor& x, double t) const;
+  // Score derivatives up to `order`, propagated as jets.
+  ScoreDerivatives derivatives(const torch::Tensor& x, double t, ScoreOrder order) const;
+
+  // e(t): (2 n_freq), on the parameters' device and dtype.
+  torch::Tensor time_embedding(double t) const;
+
+  const ScoreNetOptions& options() const { return options_; }
+  const GaussianBaseline& baseline() const { return *baseline_; }
+  std::shared_ptr<const GaussianBaseline> baseline_ptr() const { return baseline_; }
+  // Parameters in checkpoint order with their stable names ("spatial_0_W", …).
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters_in_order() const;
+  // Re-draws the initial weights from the current torch generator state.
+  void reset_parameters();
+
+ private:
+  struct Layer {
+    torch::Tensor W, b;                        // spatial: (in, h), (h)
+    torch::Tensor gamma_W, gamma_b, beta_W, beta_b;  // FiLM: (2 n_freq, h), (h)
+  };
+  // Per-layer (scale, shift) of the activations at time t: (1+γ, β) or (1, 0).
+  std::pair<torch::Tensor, torch::Tensor> modulation(const Layer& layer, const torch::Tensor& e) const;
+  // First-layer pre-activation z = x W_x (+ e W_e) + b, and W_x.
+  std::pair<torch::Tensor, torch::Tensor> first_preactivation(const torch::Tensor& x,
+                                                              const torch::Tensor& e) const;
+  const detail::JetLayout& layout(ScoreOrder order) const;
+
+  ScoreNetOptions options_;
+  std::shared_ptr<const GaussianBaseline> baseline_;
+  std::vector<Layer> layers_;
+  torch::Tensor output_W_, output_b_;
+  torch::Tensor frequencies_;  // buffer: 2^k
+  mutable std::vector<std::unique_ptr<detail::JetLayout>> layouts_;  // cache per order
+};
+TORCH_MODULE(ScoreNet);
+
+// Bohmian dynamics at the particles, from the score derivatives:
+//   ∇Q   = −(ħ²/4m)(∇Δφ + S s)
+//   ∇²Q  = −(ħ²/4m)(∇²Δφ + S S + K),          K_kl = Σ_i s_i ∂_i∂_k∂_l φ
+//   ∂_j∇²Q_kl = −(ħ²/4m)(∂_j∇²Δφ_kl + Σ_i[∂_jkiφ S_il + S_ki ∂_jilφ] + Σ_i S_ji ∂_iklφ + ∂_s∂_j∂_k∂_lφ)
+//   a = −(∇V + ∇Q)/m,  J_a = −(∇²V + ∇²Q)/m,  ∂_j J_a = −(∂_j∇²V + ∂_j∇²Q)/m
+struct BohmianForce {
+  torch::Tensor score;         // s: (M, d)
+  torch::Tensor acceleration;  // a: (M, d)
+  torch::Tensor jacobian;      // J_a = ∂a/∂x: (M, d, d)                  [kJacobian]
+  torch::Tensor jacobian_gradient;  // [p, j, k, l] = ∂_j (J_a)_kl: (M, d, d, d) [kTangent]
+};
+
+class System;
+
+// Quantum potential Q = −(ħ²/4m)(∇·s + ½|s|²) from kForce derivatives: (M).
+torch::Tensor quantum_potential(const System& system, const ScoreDerivatives& derivatives);
+
+// Evaluates the network at x (M, d), t to the order the caller needs
+// (kForce: a; kJacobian: + J_a; kTangent: + ∂J_a).
+BohmianForce bohmian_force(const System& system, const ScoreNetImpl& network,
+                           const torch::Tensor& x, double t, ScoreOrder order);
+
+}  // namespace bohmflow

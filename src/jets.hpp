@@ -1,0 +1,98 @@
+// Taylor-mode "jets" of an MLP with respect to its d-dimensional input.
+//
+// For every hidden unit we carry, batched over particles, the symmetric
+// derivative tensors of order 1…4 (one coefficient per sorted multi-index,
+// e.g. ∂₀∂₀∂₂ for (0,0,2)) and, for the tangent equations, the traced fifth
+// order ∇³Δ (one coefficient per sorted triple). A softplus layer a = σ(z)
+// maps them by Faà di Bruno's formula,
+//     ∂_α a = Σ_{π ∈ partitions(α)} σ^{(|π|)}(z) Π_{B ∈ π} ∂_B z,
+// and for the traced entries ∂_β Δa = Σ_i ∂_{β i i} a the two traced slots
+// either share a block (a factor ∂_{B'} Δz) or sit in different blocks (a
+// pair contraction P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z). A linear layer maps
+// every stream by the same W, so one GEMM per layer moves all of them.
+//
+// The layout enumerates all partitions once per (d, level) and groups the
+// resulting products by (σ order, number of factors), so a layer is a few
+// gathers, products and one index_add per group.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace bohmflow {
+namespace detail {
+
+// What the caller needs, in increasing cost.
+enum class JetLevel {
+  kGradient = 1,  // order 1: s only
+  kForce = 3,     // orders 1–3: s, ∇s, ∇Δφ  (the Bohmian acceleration)
+  kJacobian = 4,  // + order 4: ∇²Δφ, ∂_s∇²∇φ (the Jacobian of the acceleration)
+  kTangent = 5,   // + traced order 5: ∇³Δφ (the x₀-tangents of the Jacobian)
+};
+
+class JetLayout {
+ public:
+  JetLayout(int d, JetLevel level);
+
+  int dim() const { return d_; }
+  JetLevel level() const { return level_; }
+  int64_t num_streams() const { return static_cast<int64_t>(entries_.size()); }
+  int max_order() const { return std::min(static_cast<int>(level_), 4); }
+  bool has_traced() const { return level_ == JetLevel::kTangent; }
+
+  // Stream index of the full entry with this sorted multi-index (order 1–4).
+  int64_t full(std::vector<int> alpha) const;
+  // Stream index of the traced entry ∂_β Δ with |β| = 3.
+  int64_t traced(std::vector<int> beta) const;
+
+  // Streams of a = σ(z) at the first layer, where z = x W + b is linear in x:
+  //   ∂_α a = σ^{(|α|)}(z) Π_{i∈α} W_i,   ∂_β Δa = σ^{(|β|+2)}(z) Π_{i∈β} W_i Σ_j W_j².
+  // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (M, S, H).
+  torch::Tensor first_layer(const torch::Tensor& z, const torch::Tensor& W) const;
+
+  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (M, S, H).
+  torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
+
+  // Dense views of output streams X: (M, S) of a scalar function.
+  torch::Tensor gradient(const torch::Tensor& X) const;      // (M, d)
+  torch::Tensor hessian(const torch::Tensor& X) const;       // (M, d, d)
+  torch::Tensor third(const torch::Tensor& X) const;         // (M, d, d, d)
+  torch::Tensor fourth(const torch::Tensor& X) const;        // (M, d, d, d, d), kJacobian+
+  torch::Tensor traced_third(const torch::Tensor& X) const;  // ∇³Δ: (M, d, d, d), kTangent
+
+ private:
+  struct Group {
+    int sigma_order;
+    torch::Tensor factors;  // (n, n_factors) indices into the extended factor list
+    torch::Tensor outputs;  // (n) output stream indices
+    torch::Tensor coefficients;  // (n) multiplicities
+  };
+  void build_tables();
+  torch::Tensor extended_factors(const torch::Tensor& Xz) const;
+  torch::Tensor dense(const torch::Tensor& X, int order) const;
+
+  int d_;
+  JetLevel level_;
+  std::vector<std::vector<int>> entries_;  // multi-index of each stream
+  std::vector<bool> entry_traced_;
+  std::map<std::vector<int>, int64_t> full_index_, traced_index_;
+
+  // Extended factors beyond the streams: traced lower entries ∂_{β'}Δz
+  // (|β'| ≤ 2) and pair contractions P(A, B).
+  torch::Tensor traced_lower_;  // (n_tl, d): stream indices summed over the last axis
+  torch::Tensor pair_left_, pair_right_;  // (n_p, d)
+  std::vector<Group> groups_;
+  // First-layer tables: per stream the padded row indices into [W; 1] (S, 4)
+  // and whether the stream is traced; σ order per stream.
+  torch::Tensor first_rows_, first_traced_, stream_order_;
+  std::vector<torch::Tensor> dense_index_;  // per order 1–4 (and 5: traced) dense→stream
+};
+
+// Softplus derivatives σ^{(k)}(z), k = 0…max_k, stacked: (max_k+1, …z's shape).
+torch::Tensor softplus_derivatives(const torch::Tensor& z, int max_k);
+
+}  // namespace detail
+}  // namespace bohmflow

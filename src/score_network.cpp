@@ -1,0 +1,229 @@
+#include "bohmflow/score_network.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "bohmflow/potentials.hpp"
+#include "jets.hpp"
+
+namespace bohmflow {
+
+void ScoreNetOptions::validate() const {
+  if (d < 1) throw std::invalid_argument("ScoreNetOptions::d = " + std::to_string(d) + ": must be >= 1");
+  if (hidden_dims.empty()) throw std::invalid_argument("ScoreNetOptions::hidden_dims: needs at least one layer");
+  for (auto h : hidden_dims) {
+    if (h < 1) throw std::invalid_argument("ScoreNetOptions::hidden_dims: widths must be >= 1");
+  }
+  if (n_freq < 0) throw std::invalid_argument("ScoreNetOptions::n_freq = " + std::to_string(n_freq) + ": must be >= 0");
+  if (conditioning != "film" && conditioning != "concat") {
+    throw std::invalid_argument("ScoreNetOptions::conditioning = '" + conditioning +
+                                "': must be 'film' or 'concat'");
+  }
+  if (!(output_scale >= 0)) throw std::invalid_argument("ScoreNetOptions::output_scale must be >= 0");
+}
+
+ScoreNetImpl::ScoreNetImpl(const ScoreNetOptions& options,
+                           std::shared_ptr<const GaussianBaseline> baseline)
+    : options_(options), baseline_(std::move(baseline)) {
+  options_.validate();
+  if (!baseline_ || baseline_->dim() != options_.d) {
+    throw std::invalid_argument("ScoreNet: the baseline's dimension does not match d = " +
+                                std::to_string(options_.d));
+  }
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  std::vector<double> freqs;
+  for (int k = 0; k < options_.n_freq; ++k) freqs.push_back(std::ldexp(1.0, k));
+  frequencies_ = register_buffer("frequencies", torch::tensor(freqs, f64).reshape({options_.n_freq}));
+
+  const bool film = options_.conditioning == "film";
+  const int64_t n_time = 2 * options_.n_freq;
+  int64_t in = options_.d + (film ? 0 : n_time);
+  for (size_t i = 0; i < options_.hidden_dims.size(); ++i) {
+    const int64_t h = options_.hidden_dims[i];
+    const std::string prefix = "spatial_" + std::to_string(i);
+    Layer layer;
+    layer.W = register_parameter(prefix + "_W", torch::zeros({in, h}, f64));
+    layer.b = register_parameter(prefix + "_b", torch::zeros({h}, f64));
+    if (film) {
+      const std::string film_prefix = "film_" + std::to_string(i);
+      layer.gamma_W = register_parameter(film_prefix + "_gamma_W", torch::zeros({n_time, h}, f64));
+      layer.gamma_b = register_parameter(film_prefix + "_gamma_b", torch::zeros({h}, f64));
+      layer.beta_W = register_parameter(film_prefix + "_beta_W", torch::zeros({n_time, h}, f64));
+      layer.beta_b = register_parameter(film_prefix + "_beta_b", torch::zeros({h}, f64));
+    }
+    layers_.push_back(layer);
+    in = h;
+  }
+  output_W_ = register_parameter("output_W", torch::zeros({in, 1}, f64));
+  output_b_ = register_parameter("output_b", torch::zeros({1}, f64));
+  reset_parameters();
+}
+
+ScoreNetImpl::~ScoreNetImpl() = default;
+
+// The reference's initialisation: spatial N(0,1)·sqrt(1/fan_in), FiLM
+// N(0,1)·0.01, output N(0,1)·output_scale, biases 0.
+void ScoreNetImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  for (auto& layer : layers_) {
+    layer.W.normal_(0.0, std::sqrt(1.0 / static_cast<double>(layer.W.size(0))));
+    layer.b.zero_();
+    if (layer.gamma_W.defined()) {
+      layer.gamma_W.normal_(0.0, 0.01);
+      layer.gamma_b.zero_();
+      layer.beta_W.normal_(0.0, 0.01);
+      layer.beta_b.zero_();
+    }
+  }
+  output_W_.normal_(0.0, options_.output_scale);
+  output_b_.zero_();
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> ScoreNetImpl::named_parameters_in_order() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : named_parameters(/*recurse=*/false)) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+torch::Tensor ScoreNetImpl::time_embedding(double t) const {
+  const auto phases = frequencies_.to(output_W_.scalar_type()) * t;
+  return torch::cat({torch::sin(phases), torch::cos(phases)});
+}
+
+std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::modulation(const Layer& layer,
+                                                                 const torch::Tensor& e) const {
+  if (!layer.gamma_W.defined()) return {torch::Tensor(), torch::Tensor()};
+  const auto gamma = torch::matmul(e, layer.gamma_W) + layer.gamma_b;  // (h)
+  const auto beta = torch::matmul(e, layer.beta_W) + layer.beta_b;
+  return {1 + gamma, beta};
+}
+
+std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::first_preactivation(
+    const torch::Tensor& x, const torch::Tensor& e) const {
+  const auto& W = layers_[0].W;
+  const auto W_x = W.narrow(0, 0, options_.d);
+  auto z = torch::matmul(x, W_x) + layers_[0].b;
+  if (W.size(0) > options_.d) z = z + torch::matmul(e, W.narrow(0, options_.d, W.size(0) - options_.d));
+  return {z, W_x};
+}
+
+torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
+  const auto e = time_embedding(t);
+  torch::Tensor h;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const auto z = i == 0 ? first_preactivation(x, e).first
+                          : torch::matmul(h, layers_[i].W) + layers_[i].b;
+    h = torch::softplus(z);
+    const auto [scale, shift] = modulation(layers_[i], e);
+    if (scale.defined()) h = scale * h + shift;
+  }
+  return (torch::matmul(h, output_W_) + output_b_).squeeze(-1);
+}
+
+torch::Tensor ScoreNetImpl::score(const torch::Tensor& x, double t) const {
+  return derivatives(x, t, ScoreOrder::kScore).score;
+}
+
+const detail::JetLayout& ScoreNetImpl::layout(ScoreOrder order) const {
+  const size_t slot = static_cast<size_t>(order);
+  if (layouts_.size() <= slot) layouts_.resize(slot + 1);
+  if (!layouts_[slot]) {
+    layouts_[slot] = std::make_unique<detail::JetLayout>(
+        options_.d, static_cast<detail::JetLevel>(static_cast<int>(order)));
+  }
+  return *layouts_[slot];
+}
+
+ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, ScoreOrder order) const {
+  if (x.dim() != 2 || x.size(1) != options_.d) {
+    throw std::invalid_argument("ScoreNet: positions must have shape (M, " +
+                                std::to_string(options_.d) + ")");
+  }
+  const auto& jets = layout(order);
+  const auto e = time_embedding(t);
+
+  // Hidden layers: the value h and the derivative streams X of every unit.
+  torch::Tensor h, X;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    torch::Tensor z;
+    if (i == 0) {
+      const auto [z0, W_x] = first_preactivation(x, e);
+      z = z0;
+      X = jets.first_layer(z, W_x);
+    } else {
+      z = torch::matmul(h, layers_[i].W) + layers_[i].b;
+      X = jets.softplus_layer(z, torch::matmul(X, layers_[i].W));
+    }
+    h = torch::softplus(z);
+    const auto [scale, shift] = modulation(layers_[i], e);
+    if (scale.defined()) {
+      h = scale * h + shift;
+      X = X * scale;
+    }
+  }
+  const auto Y = torch::matmul(X, output_W_).squeeze(-1);  // φ's streams: (M, S)
+
+  ScoreDerivatives out;
+  out.score = baseline_->score(x, t) + jets.gradient(Y);
+  if (order == ScoreOrder::kScore) return out;
+
+  const auto B = baseline_->precision(t, x.options());
+  out.jacobian = jets.hessian(Y) - B;
+  out.third = jets.third(Y);
+  out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
+  if (order == ScoreOrder::kForce) return out;
+
+  const auto fourth = jets.fourth(Y);
+  out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
+  out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
+  if (order == ScoreOrder::kJacobian) return out;
+
+  out.grad3_lap = jets.traced_third(Y);
+  return out;
+}
+
+// Q = −(ħ²/4m)(∇·s + ½|s|²)
+torch::Tensor quantum_potential(const System& system, const ScoreDerivatives& derivatives) {
+  const double c = system.hbar() * system.hbar() / (4.0 * system.mass());
+  const auto divergence = derivatives.jacobian.diagonal(0, 1, 2).sum(-1);
+  return -c * (divergence + 0.5 * derivatives.score.square().sum(-1));
+}
+
+BohmianForce bohmian_force(const System& system, const ScoreNetImpl& network,
+                           const torch::Tensor& x, double t, ScoreOrder order) {
+  if (order < ScoreOrder::kForce) {
+    throw std::invalid_argument("bohmian_force: needs at least ScoreOrder::kForce");
+  }
+  const auto D = network.derivatives(x, t, order);
+  const double m = system.mass();
+  const double c = system.hbar() * system.hbar() / (4.0 * m);
+  const auto& s = D.score;
+  const auto& S = D.jacobian;
+
+  BohmianForce out;
+  out.score = s;
+  const auto S_s = torch::matmul(S, s.unsqueeze(-1)).squeeze(-1);
+  const auto grad_Q = -c * (D.grad_lap + S_s);
+  out.acceleration = -(system.gradient(x) + grad_Q) / m;
+  if (order == ScoreOrder::kForce) return out;
+
+  const auto K = torch::einsum("pi,pikl->pkl", {s, D.third});
+  const auto hess_Q = -c * (D.hess_lap + torch::matmul(S, S) + K);
+  out.jacobian = -(system.hessian(x) + hess_Q) / m;
+  if (order == ScoreOrder::kJacobian) return out;
+
+  const int64_t M = x.size(0), d = x.size(1);
+  const auto identity = torch::eye(d, x.options()).expand({M, d, d});
+  const auto third_V = system.hessian_directional(x, identity);  // [p, j, k, l] = ∂_j∂_k∂_l V
+  const auto& T3 = D.third;
+  const auto grad_hess_Q =
+      -c * (D.grad3_lap + torch::einsum("pjki,pil->pjkl", {T3, S}) +
+            torch::einsum("pki,pjil->pjkl", {S, T3}) + torch::einsum("pji,pikl->pjkl", {S, T3}) +
+            D.third_s);
+  out.jacobian_gradient = -(third_V + grad_hess_Q) / m;
+  return out;
+}
+
+}  // namespace bohmflow

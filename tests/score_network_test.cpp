@@ -1,0 +1,191 @@
+#include "bohmflow/score_network.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "bohmflow/baseline.hpp"
+#include "bohmflow/potentials.hpp"
+
+namespace bohmflow {
+namespace {
+
+using torch::autograd::grad;
+
+// A tiny network whose every parameter (biases and FiLM too) is O(1), so
+// that each derivative stream is exercised.
+ScoreNet tiny_network(const System& system, const std::string& conditioning,
+                      std::vector<int64_t> hidden = {5, 4}) {
+  ScoreNetOptions options;
+  options.d = system.dim();
+  options.hidden_dims = hidden;
+  options.n_freq = 2;
+  options.conditioning = conditioning;
+  auto baseline = std::make_shared<GaussianBaseline>(system);
+  torch::manual_seed(3);
+  ScoreNet net(options, baseline);
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->parameters()) p.copy_(0.7 * torch::randn_like(p));
+  return net;
+}
+
+// Derivative k of f (M, …) with respect to x, stacked on a new last axis.
+torch::Tensor derivative(const torch::Tensor& f, const torch::Tensor& x) {
+  const auto flat = f.reshape({f.size(0), -1});
+  std::vector<torch::Tensor> columns;
+  for (int64_t c = 0; c < flat.size(1); ++c) {
+    auto g = grad({flat.select(1, c).sum()}, {x}, {}, true, true, true)[0];
+    columns.push_back(g.defined() ? g : torch::zeros_like(x));
+  }
+  auto shape = f.sizes().vec();
+  shape.push_back(x.size(1));
+  return torch::stack(columns, 1).reshape(shape);
+}
+
+struct Oracle {
+  torch::Tensor g, H, T3, T4, grad3_lap;
+};
+
+// Nested reverse-mode autograd: obviously correct, slow, tiny inputs only.
+Oracle nested_autograd(const ScoreNetImpl& net, const torch::Tensor& x0, double t) {
+  auto x = x0.clone().requires_grad_(true);
+  Oracle o;
+  o.g = derivative(net.potential(x, t).unsqueeze(-1), x).squeeze(1);  // (M, d)
+  o.H = derivative(o.g, x);
+  o.T3 = derivative(o.H, x);
+  o.T4 = derivative(o.T3, x);
+  // ∇³Δφ: only the traced fifth derivatives, Σ_i ∂_i (∂_j∂_k∂_l∂_i φ).
+  const int64_t d = x.size(1);
+  o.grad3_lap = torch::zeros_like(o.T3);
+  for (int64_t j = 0; j < d; ++j)
+    for (int64_t k = 0; k < d; ++k)
+      for (int64_t l = 0; l < d; ++l)
+        for (int64_t i = 0; i < d; ++i) {
+          const auto fifth = grad({o.T4.select(1, j).select(1, k).select(1, l).select(1, i).sum()},
+                                  {x}, {}, true, false, true)[0];
+          if (fifth.defined()) o.grad3_lap.select(1, j).select(1, k).select(1, l).add_(fifth.select(1, i));
+        }
+  return o;
+}
+
+double max_abs(const torch::Tensor& a) { return a.abs().max().item<double>(); }
+
+void expect_jets_match_oracle(const System& system, const std::string& conditioning,
+                              std::vector<int64_t> hidden = {5, 4}, int64_t M = 3) {
+  auto net = tiny_network(system, conditioning, hidden);
+  torch::manual_seed(5);
+  const auto x = torch::randn({M, system.dim()}, torch::kFloat64);
+  const double t = 0.37;
+  const auto o = nested_autograd(*net, x, t);
+  const auto D = net->derivatives(x, t, ScoreOrder::kTangent);
+  const auto B = net->baseline().precision(t, x.options());
+  const auto s = net->baseline().score(x, t) + o.g;
+  // Jets and autograd run the same float64 arithmetic in different orders:
+  // agreement to 1e-10 relative to the size of each tensor.
+  const auto check = [](const torch::Tensor& got, const torch::Tensor& want, const char* what) {
+    const double scale = std::max(1.0, max_abs(want));
+    EXPECT_LT(max_abs(got - want) / scale, 1e-10) << what << " (scale " << scale << ")";
+  };
+  check(D.score, s, "score");
+  check(D.jacobian, o.H - B, "jacobian");
+  check(D.third, o.T3, "third");
+  check(D.grad_lap, o.T3.diagonal(0, 2, 3).sum(-1), "grad_lap");
+  check(D.hess_lap, o.T4.diagonal(0, 3, 4).sum(-1), "hess_lap");
+  check(D.third_s, torch::einsum("pi,pijkl->pjkl", {s, o.T4}), "third_s");
+  check(D.grad3_lap, o.grad3_lap, "grad3_lap");
+  // Lower orders give the same numbers as the full jet.
+  for (auto order : {ScoreOrder::kScore, ScoreOrder::kForce, ScoreOrder::kJacobian}) {
+    const auto lower = net->derivatives(x, t, order);
+    check(lower.score, D.score, "lower-order score");
+    if (order >= ScoreOrder::kForce) check(lower.grad_lap, D.grad_lap, "lower-order grad_lap");
+  }
+}
+
+TEST(ScoreNet, FilmJetsMatchNestedAutogradD2) {
+  expect_jets_match_oracle(*make_system("morse_chain", {{"d", 2}}), "film");
+}
+
+TEST(ScoreNet, FilmJetsMatchNestedAutogradD3) {
+  // Smaller network and batch: the nested-autograd oracle grows steeply with d.
+  expect_jets_match_oracle(*make_system("morse_chain", {{"d", 3}}), "film", {3, 3}, 2);
+}
+
+TEST(ScoreNet, ConcatJetsMatchNestedAutogradD2) {
+  expect_jets_match_oracle(*make_system("harmonic", {{"d", 2}, {"omega_1", 1.5}}), "concat");
+}
+
+TEST(ScoreNet, ScoreJacobianIsSymmetric) {
+  auto system = make_system("morse_chain", {{"d", 3}});
+  auto net = tiny_network(*system, "film");
+  const auto x = torch::randn({4, 3}, torch::kFloat64);
+  const auto S = net->derivatives(x, 1.1, ScoreOrder::kForce).jacobian;
+  EXPECT_LT(max_abs(S - S.transpose(1, 2)), 1e-13);
+}
+
+TEST(ScoreNet, QuantumPotentialMatchesItsFormula) {
+  auto system = make_system("morse_chain", {{"d", 2}});
+  auto net = tiny_network(*system, "film");
+  const auto x = torch::randn({4, 2}, torch::kFloat64);
+  const double t = 0.9;
+  const auto o = nested_autograd(*net, x, t);
+  const auto s = net->baseline().score(x, t) + o.g;
+  const auto B = net->baseline().precision(t, x.options());
+  const auto div_s = o.H.diagonal(0, 1, 2).sum(-1) - B.trace();
+  const auto expected = -(1.0 / 4.0) * (div_s + 0.5 * s.square().sum(-1));  // ħ = m = 1
+  const auto Q = quantum_potential(*system, net->derivatives(x, t, ScoreOrder::kForce));
+  EXPECT_LT(max_abs(Q - expected), 1e-12);
+}
+
+// The acceleration, its Jacobian and the Jacobian's gradient against
+// autograd of Q built from the oracle's score (V's derivatives are tested in
+// potentials_test).
+TEST(ScoreNet, BohmianForceDerivativesMatchAutograd) {
+  auto system = make_system("morse_chain", {{"d", 2}});
+  auto net = tiny_network(*system, "film");
+  torch::manual_seed(9);
+  auto x = torch::randn({3, 2}, torch::kFloat64).requires_grad_(true);
+  const double t = 0.5;
+  const auto g = derivative(net->potential(x, t).unsqueeze(-1), x).squeeze(1);
+  const auto s = net->baseline().score(x, t) + g;
+  const auto div_s = derivative(s, x).diagonal(0, 1, 2).sum(-1);
+  const auto Q = -(1.0 / 4.0) * (div_s + 0.5 * s.square().sum(-1));
+  const auto a = -(system->gradient(x) + derivative(Q.unsqueeze(-1), x).squeeze(1));
+  const auto J = derivative(a, x);        // [p, k, l] = ∂_l a_k
+  const auto dJ = derivative(J, x);       // [p, k, l, j] = ∂_j J_kl
+  const auto F = bohmian_force(*system, *net, x.detach(), t, ScoreOrder::kTangent);
+  EXPECT_LT(max_abs(F.acceleration - a), 1e-11);
+  EXPECT_LT(max_abs(F.jacobian - J), 1e-11);
+  EXPECT_LT(max_abs(F.jacobian_gradient - dJ.permute({0, 3, 1, 2})), 1e-10);
+}
+
+TEST(ScoreNet, ParametersHaveTheReferenceLayout) {
+  auto system = make_system("morse_chain");
+  ScoreNet net(ScoreNetOptions{}, std::make_shared<GaussianBaseline>(*system));
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& [name, p] : net->named_parameters_in_order()) shapes[name] = p.sizes().vec();
+  EXPECT_EQ(shapes.size(), 14u);
+  EXPECT_EQ(shapes["spatial_0_W"], (std::vector<int64_t>{4, 128}));
+  EXPECT_EQ(shapes["spatial_1_W"], (std::vector<int64_t>{128, 128}));
+  EXPECT_EQ(shapes["film_1_gamma_W"], (std::vector<int64_t>{8, 128}));
+  EXPECT_EQ(shapes["film_0_beta_b"], (std::vector<int64_t>{128}));
+  EXPECT_EQ(shapes["output_W"], (std::vector<int64_t>{128, 1}));
+  EXPECT_EQ(shapes["output_b"], (std::vector<int64_t>{1}));
+  // Initial scales: spatial_1 ~ N(0, 1/128), output ~ N(0, 0.01²).
+  const auto& params = net->named_parameters(false);
+  EXPECT_NEAR(params["spatial_1_W"].std().item<double>(), std::sqrt(1.0 / 128), 0.01);
+  EXPECT_NEAR(params["output_W"].std().item<double>(), 0.01, 0.003);
+  EXPECT_EQ(params["spatial_0_b"].abs().sum().item<double>(), 0.0);
+}
+
+TEST(ScoreNet, FourierEmbeddingIsSinesThenCosines) {
+  auto system = make_system("morse_chain", {{"d", 2}});
+  auto net = tiny_network(*system, "film");
+  const auto e = net->time_embedding(0.3);
+  ASSERT_EQ(e.size(0), 4);
+  EXPECT_DOUBLE_EQ(e[0].item<double>(), std::sin(0.3));
+  EXPECT_DOUBLE_EQ(e[1].item<double>(), std::sin(0.6));
+  EXPECT_DOUBLE_EQ(e[2].item<double>(), std::cos(0.3));
+  EXPECT_DOUBLE_EQ(e[3].item<double>(), std::cos(0.6));
+}
+
+}  // namespace
+}  // namespace bohmflow
