@@ -204,6 +204,7 @@ BohmianForce bohmian_force(const System& system, const ScoreNetImpl& network,
 
   BohmianForce out;
   out.score = s;
+  out.quantum = quantum_potential(system, D);
   const auto S_s = torch::matmul(S, s.unsqueeze(-1)).squeeze(-1);
   const auto grad_Q = -c * (D.grad_lap + S_s);
   out.acceleration = -(system.gradient(x) + grad_Q) / m;

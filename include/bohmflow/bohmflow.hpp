@@ -5,3 +5,5 @@
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/baseline.hpp"
+#include "bohmflow/trajectory.hpp"
+#include "bohmflow/fisher_loss.hpp"

@@ -110,6 +110,7 @@ TORCH_MODULE(ScoreNet);
 //   a = −(∇V + ∇Q)/m,  J_a = −(∇²V + ∇²Q)/m,  ∂_j J_a = −(∂_j∇²V + ∂_j∇²Q)/m
 struct BohmianForce {
   torch::Tensor score;         // s: (M, d)
+  torch::Tensor quantum;       // Q: (M)
   torch::Tensor acceleration;  // a: (M, d)
   torch::Tensor jacobian;      // J_a = ∂a/∂x: (M, d, d)                  [kJacobian]
   torch::Tensor jacobian_gradient;  // [p, j, k, l] = ∂_j (J_a)_kl: (M, d, d, d) [kTangent]

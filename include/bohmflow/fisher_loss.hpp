@@ -1,0 +1,48 @@
+// Fisher divergence between the network's score and the score of the density
+// it transports:
+//   L = mean_p [ mask_p · (1/K) Σ_{n∈selected} |s_θ(x_n, t_n) − y_n|² ],
+//   y_n = ∇ ln ρ_θ(x_n, t_n) = F_n⁻ᵀ [s₀(x₀) − ∇_{x₀} ln|det F_n|],
+//   ∂_{x₀m} ln|det F_n| = tr(F_n⁻¹ Ḟ_{n,m}),
+// solved with F_n + 1e−8·I, each component of y clipped to ±target_clip, and
+// mask_p = 0 for a particle whose |det F_n| < caustic_threshold at any
+// selected step (the mean still divides by all M particles). The gradient
+// flows through the target too.
+//
+// The parameter gradient is reverse mode through the whole trajectory with
+// per-step recomputation: the forward pass keeps only the leapfrog state of
+// every step; the backward pass re-runs one step at a time with a graph and
+// pulls the adjoint of the state back through it. Memory is
+// O(chunk × n_steps × state) + one step's graph, never n_steps graphs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "bohmflow/trajectory.hpp"
+
+namespace bohmflow {
+
+struct FisherLossOptions {
+  double caustic_threshold = 0.1;  // drop particles with |det F| below this at a selected step
+  double target_clip = 100.0;      // clip each target component to ±target_clip
+  int64_t chunk_size = 1024;       // particles per forward/backward sweep (memory bound); 0: all
+  void validate() const;
+};
+
+struct FisherLossResult {
+  double loss = 0;              // L
+  double min_abs_det_F = 0;     // min over particles and selected steps of |det F|
+  double masked_fraction = 0;   // fraction of particles dropped by the caustic mask
+};
+
+// x0: (M, d) initial positions. selected: step indices in [0, n_steps]
+// (empty: every step). With accumulate_gradient, dL/dθ is added to the
+// network parameters' .grad().
+FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
+                             const torch::Tensor& x0, const TrajectoryOptions& trajectory,
+                             const std::vector<int64_t>& selected, const FisherLossOptions& options,
+                             bool accumulate_gradient);
+
+}  // namespace bohmflow

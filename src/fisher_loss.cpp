@@ -1,0 +1,158 @@
+#include "bohmflow/fisher_loss.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "bohmflow/potentials.hpp"
+
+namespace bohmflow {
+namespace {
+
+// |s_θ − y|² at one step: (M).
+torch::Tensor squared_error(const System& system, const LeapfrogStep& step, const torch::Tensor& x0,
+                            double target_clip) {
+  const auto& F = step.at.F;
+  const int64_t d = F.size(-1);
+  const auto grad_log_det = torch::einsum("plk,pmkl->pm", {torch::inverse(F), step.at.dF});
+  const auto rhs = system.initial_score(x0) - grad_log_det;
+  const auto F_reg = F + 1e-8 * torch::eye(d, F.options());
+  const auto target = torch::linalg_solve(F_reg.transpose(1, 2), rhs.unsqueeze(-1)).squeeze(-1)
+                          .clamp(-target_clip, target_clip);
+  return (step.force.score - target).square().sum(-1);
+}
+
+std::vector<torch::Tensor> state_tensors(const LeapfrogState& s) {
+  return {s.x, s.v, s.F, s.G, s.dF, s.dG};
+}
+
+LeapfrogState leaf_copy(const LeapfrogState& s) {
+  const auto leaf = [](const torch::Tensor& t) { return t.detach().requires_grad_(true); };
+  return {leaf(s.x), leaf(s.v), leaf(s.F), leaf(s.G), leaf(s.dF), leaf(s.dG)};
+}
+
+}  // namespace
+
+void FisherLossOptions::validate() const {
+  if (!(caustic_threshold >= 0)) {
+    throw std::invalid_argument("FisherLossOptions::caustic_threshold must be >= 0");
+  }
+  if (!(target_clip > 0)) throw std::invalid_argument("FisherLossOptions::target_clip must be > 0");
+  if (chunk_size < 0) throw std::invalid_argument("FisherLossOptions::chunk_size must be >= 0");
+}
+
+FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
+                             const torch::Tensor& x0_all, const TrajectoryOptions& trajectory,
+                             const std::vector<int64_t>& selected_steps,
+                             const FisherLossOptions& options, bool accumulate_gradient) {
+  trajectory.validate();
+  options.validate();
+  const int64_t n = trajectory.n_steps();
+  const double dt = trajectory.dt;
+  std::vector<bool> selected(n + 1, selected_steps.empty());
+  for (auto step : selected_steps) {
+    if (step < 0 || step > n) {
+      throw std::invalid_argument("fisher_loss: selected step " + std::to_string(step) +
+                                  " is outside [0, " + std::to_string(n) + "]");
+    }
+    selected[step] = true;
+  }
+  const double n_selected = static_cast<double>(std::count(selected.begin(), selected.end(), true));
+  const int64_t M_total = x0_all.size(0);
+  const int64_t chunk = options.chunk_size > 0 ? options.chunk_size : M_total;
+  std::vector<torch::Tensor> parameters;
+  for (const auto& p : network.parameters()) parameters.push_back(p);
+
+  FisherLossResult result;
+  result.min_abs_det_F = std::numeric_limits<double>::infinity();
+  int64_t masked = 0;
+  double loss_sum = 0;
+  for (int64_t start = 0; start < M_total; start += chunk) {
+    const auto x0 = x0_all.narrow(0, start, std::min(chunk, M_total - start));
+    // Forward: keep every pre-kick state, find the caustic mask.
+    std::vector<LeapfrogState> states;
+    auto min_det = torch::full({x0.size(0)}, std::numeric_limits<double>::infinity(), x0.options());
+    torch::Tensor squared_sum = torch::zeros({x0.size(0)}, x0.options());
+    {
+      torch::NoGradGuard no_grad;
+      auto state = initial_state(system, x0, ScoreOrder::kTangent);
+      for (int64_t step = 0; step <= n; ++step) {
+        if (accumulate_gradient) states.push_back(state);
+        auto result_step = leapfrog_step(system, network, state, step * dt, dt, step == 0, step == n,
+                                         ScoreOrder::kTangent);
+        if (selected[step]) {
+          min_det = torch::minimum(min_det, torch::linalg_det(result_step.at.F).abs());
+          if (!accumulate_gradient) {
+            squared_sum += squared_error(system, result_step, x0, options.target_clip);
+          }
+        }
+        state = std::move(result_step.next);
+      }
+    }
+    const auto keep = (min_det >= options.caustic_threshold).to(x0.scalar_type());
+    result.min_abs_det_F = std::min(result.min_abs_det_F, min_det.min().item<double>());
+    masked += static_cast<int64_t>(x0.size(0) - keep.sum().item<double>());
+    // Weight of step n's squared error in L.
+    const auto weight = keep / (n_selected * static_cast<double>(M_total));
+    if (!accumulate_gradient) {
+      loss_sum += (weight * squared_sum).sum().item<double>();
+      continue;
+    }
+
+    // Backward with per-step recomputation.
+    std::vector<torch::Tensor> adjoint;  // of the next state, undefined at the end
+    for (int64_t step = n; step >= 0; --step) {
+      const auto leaf = leaf_copy(states[step]);
+      states[step] = LeapfrogState{};  // free as we go
+      auto result_step = leapfrog_step(system, network, leaf, step * dt, dt, step == 0, step == n,
+                                       ScoreOrder::kTangent);
+      std::vector<torch::Tensor> outputs, grad_outputs;
+      if (selected[step]) {
+        const auto loss = (weight * squared_error(system, result_step, x0, options.target_clip)).sum();
+        loss_sum += loss.item<double>();
+        outputs.push_back(loss);
+        grad_outputs.push_back(torch::ones_like(loss));
+      }
+      if (step < n) {
+        const auto next = state_tensors(result_step.next);
+        for (size_t k = 0; k < next.size(); ++k) {
+          outputs.push_back(next[k]);
+          grad_outputs.push_back(adjoint[k]);
+        }
+      }
+      if (outputs.empty()) {  // last step not selected: nothing flows back yet
+        adjoint.clear();
+        for (const auto& t : state_tensors(result_step.at)) adjoint.push_back(torch::zeros_like(t));
+        continue;
+      }
+      auto inputs = state_tensors(leaf);
+      inputs.insert(inputs.end(), parameters.begin(), parameters.end());
+      const auto grads = torch::autograd::grad(outputs, inputs, grad_outputs,
+                                               /*retain_graph=*/false, /*create_graph=*/false,
+                                               /*allow_unused=*/true);
+      adjoint.assign(grads.begin(), grads.begin() + 6);
+      for (auto& a : adjoint) {
+        if (!a.defined()) a = torch::Tensor();
+      }
+      for (size_t k = 0; k < parameters.size(); ++k) {
+        const auto& g = grads[6 + k];
+        if (!g.defined()) continue;
+        auto& accumulated = parameters[k].mutable_grad();
+        if (accumulated.defined()) accumulated = accumulated + g;
+        else accumulated = g.clone();
+      }
+      // Undefined adjoints (no dependence) become zeros for the next sweep.
+      const auto shapes = state_tensors(leaf);
+      for (size_t k = 0; k < adjoint.size(); ++k) {
+        if (!adjoint[k].defined()) adjoint[k] = torch::zeros_like(shapes[k]);
+      }
+    }
+  }
+  result.loss = loss_sum;
+  result.masked_fraction = static_cast<double>(masked) / static_cast<double>(M_total);
+  return result;
+}
+
+}  // namespace bohmflow
