@@ -7,3 +7,4 @@
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/trajectory.hpp"
 #include "bohmflow/fisher_loss.hpp"
+#include "bohmflow/checkpoint.hpp"

@@ -1,0 +1,69 @@
+// Checkpoints: NPZ files that numpy reads, holding everything needed to
+// rebuild and resume a model.
+//
+//   params/<name>            network parameters (names of ScoreNetImpl, e.g. spatial_0_W)
+//   adam/m/<name>, adam/v/<name>, adam/step   Adam moments and step count
+//   lr, epoch, losses        learning rate, epochs trained, loss history
+//   rng_state                int64 words of the training RNG (optional)
+//   args                     JSON: {"potential", "system", "network", "baseline", "training"}
+//   provenance, format       origin text; "bohmflow-checkpoint-1"
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "bohmflow/baseline.hpp"
+#include "bohmflow/potentials.hpp"
+#include "bohmflow/score_network.hpp"
+
+namespace bohmflow {
+
+// What a checkpoint's `args` say about the model.
+struct ModelArgs {
+  std::string potential = "morse_chain";  // registry name
+  ParameterMap system;                    // system parameters (overrides of the defaults)
+  ScoreNetOptions network;                // architecture
+  std::string baseline = "minimum";       // BaselineOptions::kind
+};
+
+struct Checkpoint {
+  ModelArgs model;
+  std::string training_json = "{}";  // the "training" object of args, verbatim JSON
+  std::map<std::string, torch::Tensor> params, adam_m, adam_v;
+  int64_t adam_step = 0;
+  double lr = 0;
+  int64_t epoch = 0;
+  std::vector<double> losses;
+  std::vector<int64_t> rng_state;
+  std::string provenance;
+};
+
+// Reads and validates a checkpoint: the format tag, the args JSON, and the
+// presence and shape of every parameter the args' architecture needs. Errors
+// name the file and the key.
+Checkpoint load_checkpoint(const std::string& path);
+// Writes atomically (temporary file + rename): a failed save never replaces
+// a good checkpoint.
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+
+// The args as JSON text, and back.
+std::string model_args_json(const ModelArgs& model, const std::string& training_json);
+
+// System + baseline + network rebuilt from a checkpoint, on `device`.
+struct Model {
+  std::unique_ptr<System> system;
+  std::shared_ptr<const GaussianBaseline> baseline;
+  ScoreNet network{nullptr};
+};
+Model build_model(const ModelArgs& args, const torch::Device& device = torch::kCPU);
+Model load_model(const std::string& path, const torch::Device& device = torch::kCPU);
+
+// Copies a network's parameters into / out of a checkpoint.
+void store_parameters(const ScoreNetImpl& network, Checkpoint& checkpoint);
+void restore_parameters(ScoreNetImpl& network, const Checkpoint& checkpoint, const std::string& source);
+
+}  // namespace bohmflow

@@ -1,0 +1,158 @@
+#include "bohmflow/checkpoint.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "bohmflow/npz.hpp"
+
+namespace bohmflow {
+namespace {
+
+constexpr const char* kFormat = "bohmflow-checkpoint-1";
+
+std::runtime_error checkpoint_error(const std::string& path, const std::string& what) {
+  return std::runtime_error("checkpoint '" + path + "': " + what);
+}
+
+ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) {
+  ModelArgs model;
+  try {
+    model.potential = args.at("potential").get<std::string>();
+    for (const auto& [key, value] : args.at("system").items()) model.system[key] = value.get<double>();
+    const auto& network = args.at("network");
+    model.network.d = static_cast<int>(model.system.count("d") ? model.system.at("d")
+                                                               : network.value("d", 4));
+    model.network.hidden_dims = network.at("hidden_dims").get<std::vector<int64_t>>();
+    model.network.n_freq = network.at("n_freq").get<int>();
+    model.network.conditioning = network.at("conditioning").get<std::string>();
+    model.network.output_scale = network.value("output_scale", model.network.output_scale);
+    model.baseline = args.value("baseline", model.baseline);
+  } catch (const nlohmann::json::exception& e) {
+    throw checkpoint_error(path, std::string("key 'args': ") + e.what());
+  }
+  return model;
+}
+
+}  // namespace
+
+std::string model_args_json(const ModelArgs& model, const std::string& training_json) {
+  nlohmann::json args;
+  args["potential"] = model.potential;
+  args["system"] = nlohmann::json::object();
+  for (const auto& [key, value] : model.system) args["system"][key] = value;
+  args["network"] = {{"d", model.network.d},
+                     {"hidden_dims", model.network.hidden_dims},
+                     {"n_freq", model.network.n_freq},
+                     {"conditioning", model.network.conditioning},
+                     {"output_scale", model.network.output_scale}};
+  args["baseline"] = model.baseline;
+  args["training"] = nlohmann::json::parse(training_json);
+  return args.dump();
+}
+
+Model build_model(const ModelArgs& args, const torch::Device& device) {
+  Model model;
+  model.system = make_system(args.potential, args.system);
+  BaselineOptions baseline;
+  baseline.kind = args.baseline;
+  model.baseline = std::make_shared<GaussianBaseline>(*model.system, baseline);
+  auto network_options = args.network;
+  network_options.d = model.system->dim();
+  model.network = ScoreNet(network_options, model.baseline);
+  model.network->to(device);
+  return model;
+}
+
+void store_parameters(const ScoreNetImpl& network, Checkpoint& checkpoint) {
+  checkpoint.params.clear();
+  for (const auto& [name, p] : network.named_parameters_in_order()) {
+    checkpoint.params[name] = p.detach().to(torch::kCPU).clone();
+  }
+}
+
+void restore_parameters(ScoreNetImpl& network, const Checkpoint& checkpoint, const std::string& source) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, p] : network.named_parameters_in_order()) {
+    const auto it = checkpoint.params.find(name);
+    if (it == checkpoint.params.end()) {
+      throw checkpoint_error(source, "key 'params/" + name + "' is missing for this architecture");
+    }
+    if (it->second.sizes() != p.sizes()) {
+      throw checkpoint_error(source, "key 'params/" + name + "' has shape " +
+                                         c10::str(it->second.sizes()) + ", the architecture needs " +
+                                         c10::str(p.sizes()));
+    }
+    p.copy_(it->second.to(p.device(), p.scalar_type()));
+  }
+  if (checkpoint.params.size() != network.named_parameters_in_order().size()) {
+    for (const auto& [name, value] : checkpoint.params) {
+      if (!network.named_parameters(false).contains(name)) {
+        throw checkpoint_error(source, "key 'params/" + name + "' does not belong to this architecture");
+      }
+    }
+  }
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  const auto npz = Npz::load(path);
+  if (!npz.contains("format") || npz.string("format") != kFormat) {
+    throw checkpoint_error(path, std::string("key 'format' must be '") + kFormat + "'");
+  }
+  Checkpoint c;
+  nlohmann::json args;
+  try {
+    args = nlohmann::json::parse(npz.string("args"));
+  } catch (const nlohmann::json::exception& e) {
+    throw checkpoint_error(path, std::string("key 'args' is not valid JSON: ") + e.what());
+  }
+  c.model = parse_model_args(args, path);
+  c.training_json = args.contains("training") ? args["training"].dump() : "{}";
+  for (const auto& key : npz.keys()) {
+    const auto strip = [&](const std::string& prefix) { return key.substr(prefix.size()); };
+    if (key.rfind("params/", 0) == 0) c.params[strip("params/")] = npz.tensor(key, torch::kFloat64, {});
+    else if (key.rfind("adam/m/", 0) == 0) c.adam_m[strip("adam/m/")] = npz.tensor(key, torch::kFloat64, {});
+    else if (key.rfind("adam/v/", 0) == 0) c.adam_v[strip("adam/v/")] = npz.tensor(key, torch::kFloat64, {});
+  }
+  if (npz.contains("adam/step")) c.adam_step = npz.scalar_int("adam/step");
+  c.lr = npz.contains("lr") ? npz.scalar_double("lr") : 0.0;
+  c.epoch = npz.contains("epoch") ? npz.scalar_int("epoch") : 0;
+  if (npz.contains("losses")) c.losses = npz.doubles("losses");
+  if (npz.contains("rng_state")) {
+    const auto words = npz.tensor("rng_state", torch::kInt64, {-1}).contiguous();
+    c.rng_state.assign(words.data_ptr<int64_t>(), words.data_ptr<int64_t>() + words.numel());
+  }
+  if (npz.contains("provenance")) c.provenance = npz.string("provenance");
+  // Validate the parameters against the architecture the args describe.
+  auto model = build_model(c.model);
+  restore_parameters(*model.network, c, path);
+  return c;
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& c) {
+  Npz npz;
+  npz.set("format", kFormat);
+  npz.set("args", model_args_json(c.model, c.training_json));
+  for (const auto& [name, value] : c.params) npz.set("params/" + name, value);
+  for (const auto& [name, value] : c.adam_m) npz.set("adam/m/" + name, value);
+  for (const auto& [name, value] : c.adam_v) npz.set("adam/v/" + name, value);
+  npz.set("adam/step", c.adam_step);
+  npz.set("lr", c.lr);
+  npz.set("epoch", c.epoch);
+  npz.set("losses", torch::tensor(c.losses, torch::kFloat64).reshape({static_cast<int64_t>(c.losses.size())}));
+  if (!c.rng_state.empty()) {
+    npz.set("rng_state", torch::tensor(c.rng_state, torch::kInt64));
+  }
+  if (!c.provenance.empty()) npz.set("provenance", c.provenance);
+  npz.save(path);
+}
+
+Model load_model(const std::string& path, const torch::Device& device) {
+  const auto checkpoint = load_checkpoint(path);
+  auto model = build_model(checkpoint.model, device);
+  restore_parameters(*model.network, checkpoint, path);
+  return model;
+}
+
+}  // namespace bohmflow
