@@ -10,6 +10,7 @@ packages=(
   libgloo-dev             # headers for ProcessGroupGloo (CPU data parallelism)
   libeigen3-dev libfftw3-dev libcli11-dev libgtest-dev libzip-dev nlohmann-json3-dev
   python3-numpy python3-matplotlib   # /usr/bin/python3 plotting and numpy round-trip tests
+  time                               # /usr/bin/time -v in the benchmarks
 )
 
 missing=()
