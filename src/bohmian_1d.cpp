@@ -134,6 +134,7 @@ BohmianTrajectories solve_bohmian_1d(const System& system, const BohmianOptions&
   };
 
   save(0);
+  if (progress) progress(0, n_steps);  // set-up done
   std::vector<double> field = stepper.velocity_field(0);  // v_n on the grid
   for (int64_t n = 0; n < n_steps; ++n) {
     const std::vector<double> v = interpolate_uniform(grid, field, x);  // v_n(x_n)

@@ -729,7 +729,7 @@ std::string FftResult::brief_report() const {
       << "  grid: d=" << d << ", N=" << s.N << ", L=" << s.L << ", dt=" << s.dt
       << ", T=" << options.T << ", threads=" << threads << "\n"
       << "  rows: " << rows() << " (t = 0 … " << (t.empty() ? 0.0 : t.back()) << ")\n"
-      << std::setprecision(12) << "  E_exact = " << E_exact << "  (kinetic " << kinetic_energy
+      << std::setprecision(15) << "  E_exact = " << E_exact << "  (kinetic " << kinetic_energy
       << ", potential " << potential_energy << ")\n"
       << "  norm: " << (norm.empty() ? 0.0 : norm.front()) << " at t=0, " << std::setprecision(3)
       << "max |norm - norm(0)| = " << max_norm_drift() << "\n"
@@ -756,7 +756,11 @@ FftResult solve_fft_reference(const System& system, const FftOptions& options,
       static_cast<double>(snapshot_at.size()) * 16.0 * std::pow(double(options.stepper.N), result.d);
   check_memory(split_operator_bytes(result.d, options.stepper.N) + snapshot_bytes,
                "solve_fft_reference",
-               "the grid and " + std::to_string(snapshot_at.size()) + " ψ snapshots");
+               "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
+                   " points (ψ and e^{−iV dt/ħ}, complex128 each)" +
+                   (snapshot_at.empty() ? std::string()
+                                        : " with " + std::to_string(snapshot_at.size()) +
+                                              " ψ snapshots"));
 
   SplitOperator stepper(system, options.stepper);
   result.kinetic_energy = stepper.initial_kinetic_energy();
@@ -770,6 +774,7 @@ FftResult solve_fft_reference(const System& system, const FftOptions& options,
   result.means.reserve(rows * d);
   result.sigmas.reserve(rows * d);
   result.norm.reserve(rows);
+  if (progress) progress(0, n_steps);  // set-up done
   for (int64_t n = 0; n <= n_steps; ++n) {
     if (auto it = snapshot_at.find(n); it != snapshot_at.end()) {
       result.snapshot_steps.push_back(n);

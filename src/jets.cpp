@@ -270,21 +270,21 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
   }
   const auto sigma = softplus_derivatives(z, has_traced() ? 5 : max_order());                  // (K+1, M, H)
   const auto per_stream = sigma.index_select(0, stream_order_.to(device));  // (S, M, H)
-  return per_stream.transpose(0, 1) * products.unsqueeze(0);
+  return per_stream * products.unsqueeze(1);
 }
 
 torch::Tensor JetLayout::extended_factors(const torch::Tensor& Xz) const {
   if (!has_traced()) return Xz;
-  const int64_t M = Xz.size(0), H = Xz.size(2);
+  const int64_t M = Xz.size(1), H = Xz.size(2);
   const auto device = Xz.device();
   const int64_t n_tl = traced_lower_.size(0), n_p = pair_left_.size(0);
   const auto traced_lower =
-      Xz.index_select(1, traced_lower_.to(device).flatten()).view({M, n_tl, d_, H}).sum(2);
-  const auto pairs = (Xz.index_select(1, pair_left_.to(device).flatten()) *
-                      Xz.index_select(1, pair_right_.to(device).flatten()))
-                         .view({M, n_p, d_, H})
-                         .sum(2);
-  return torch::cat({Xz, traced_lower, pairs}, 1);
+      Xz.index_select(0, traced_lower_.to(device).flatten()).view({n_tl, d_, M, H}).sum(1);
+  const auto pairs = (Xz.index_select(0, pair_left_.to(device).flatten()) *
+                      Xz.index_select(0, pair_right_.to(device).flatten()))
+                         .view({n_p, d_, M, H})
+                         .sum(1);
+  return torch::cat({Xz, traced_lower, pairs}, 0);
 }
 
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {
@@ -294,11 +294,11 @@ torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Ten
   auto out = torch::zeros_like(Xz);
   for (const auto& group : groups_) {
     const auto ids = group.factors.to(device);
-    auto product = factors.index_select(1, ids.select(1, 0));
-    for (int64_t f = 1; f < ids.size(1); ++f) product = product * factors.index_select(1, ids.select(1, f));
-    const auto coefficients = group.coefficients.to(device, z.scalar_type()).view({1, -1, 1});
-    product = product * coefficients * sigma[group.sigma_order].unsqueeze(1);
-    out = out.index_add(1, group.outputs.to(device), product);
+    auto product = factors.index_select(0, ids.select(1, 0));
+    for (int64_t f = 1; f < ids.size(1); ++f) product = product * factors.index_select(0, ids.select(1, f));
+    const auto coefficients = group.coefficients.to(device, z.scalar_type()).view({-1, 1, 1});
+    product = product * coefficients * sigma[group.sigma_order].unsqueeze(0);
+    out = out.index_add(0, group.outputs.to(device), product);
   }
   return out;
 }
@@ -307,10 +307,10 @@ torch::Tensor JetLayout::dense(const torch::Tensor& X, int n) const {
   if (n >= static_cast<int>(dense_index_.size()) || !dense_index_[n].defined()) {
     throw std::logic_error("JetLayout: this jet level does not carry that order");
   }
-  std::vector<int64_t> shape = {X.size(0)};
+  std::vector<int64_t> shape = {X.size(1)};
   const int order = n <= max_order() ? n : 3;
   for (int k = 0; k < order; ++k) shape.push_back(d_);
-  return X.index_select(1, dense_index_[n].to(X.device())).view(shape);
+  return X.index_select(0, dense_index_[n].to(X.device())).t().reshape(shape);
 }
 
 torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return dense(X, 1); }

@@ -13,7 +13,9 @@
 //
 // The layout enumerates all partitions once per (d, level) and groups the
 // resulting products by (σ order, number of factors), so a layer is a few
-// gathers, products and one index_add per group.
+// gathers, products and one index_add per group. Streams are the leading
+// axis, (S, M, H), so that every gather and scatter moves contiguous M×H
+// blocks and a layer's GEMM is one (S·M, H) × (H, H') product.
 #pragma once
 
 #include <algorithm>
@@ -50,13 +52,13 @@ class JetLayout {
 
   // Streams of a = σ(z) at the first layer, where z = x W + b is linear in x:
   //   ∂_α a = σ^{(|α|)}(z) Π_{i∈α} W_i,   ∂_β Δa = σ^{(|β|+2)}(z) Π_{i∈β} W_i Σ_j W_j².
-  // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (M, S, H).
+  // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (S, M, H).
   torch::Tensor first_layer(const torch::Tensor& z, const torch::Tensor& W) const;
 
-  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (M, S, H).
+  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H).
   torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
 
-  // Dense views of output streams X: (M, S) of a scalar function.
+  // Dense per-particle tensors from the output streams X: (S, M) of a scalar function.
   torch::Tensor gradient(const torch::Tensor& X) const;      // (M, d)
   torch::Tensor hessian(const torch::Tensor& X) const;       // (M, d, d)
   torch::Tensor third(const torch::Tensor& X) const;         // (M, d, d, d)

@@ -70,6 +70,11 @@ void ProgressReporter::update(int64_t done) {
   done = std::clamp<int64_t>(done, 0, total_);
   last_done_ = done;
   const auto now = Clock::now();
+  if (!rate_started_) {  // the rate is measured from the first update, after any set-up
+    rate_started_ = true;
+    rate_start_ = now;
+    rate_start_done_ = done;
+  }
   const double since_print = std::chrono::duration<double>(now - last_print_).count();
   if (style_ == Style::Bar) {
     if (since_print >= kBarRedrawSeconds || !bar_drawn_) draw_bar(done, false);
@@ -92,6 +97,12 @@ void ProgressReporter::finish() {
   finished_ = true;
 }
 
+double ProgressReporter::eta_seconds(int64_t done) const {
+  if (!rate_started_ || done <= rate_start_done_) return NAN;
+  const double seconds = std::chrono::duration<double>(Clock::now() - rate_start_).count();
+  return seconds * static_cast<double>(total_ - done) / static_cast<double>(done - rate_start_done_);
+}
+
 void ProgressReporter::draw_bar(int64_t done, bool final_draw) {
   const double fraction = total_ > 0 ? static_cast<double>(done) / total_ : 1.0;
   const double elapsed = elapsed_seconds();
@@ -105,8 +116,7 @@ void ProgressReporter::draw_bar(int64_t done, bool final_draw) {
   if (final_draw) {
     line << "  done\n";
   } else {
-    const double eta = done > 0 ? elapsed * (total_ - done) / done : NAN;
-    line << "  ETA " << format_duration(eta) << "   ";
+    line << "  ETA " << format_duration(eta_seconds(done)) << "   ";
   }
   *out_ << line.str();
   out_->flush();
@@ -124,8 +134,8 @@ void ProgressReporter::print_line(int64_t done) {
   if (done >= total_) {
     line << "done in " << seconds << '\n';
   } else {
-    const double eta = done > 0 ? elapsed * (total_ - done) / done : NAN;
-    line << "elapsed " << format_duration(elapsed) << ", ETA " << format_duration(eta) << '\n';
+    line << "elapsed " << format_duration(elapsed) << ", ETA " << format_duration(eta_seconds(done))
+         << '\n';
   }
   *out_ << line.str();
   out_->flush();

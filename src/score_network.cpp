@@ -163,7 +163,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
       X = X * scale;
     }
   }
-  const auto Y = torch::matmul(X, output_W_).squeeze(-1);  // φ's streams: (M, S)
+  const auto Y = torch::matmul(X, output_W_).squeeze(-1);  // φ's streams: (S, M)
 
   ScoreDerivatives out;
   out.score = baseline_->score(x, t) + jets.gradient(Y);

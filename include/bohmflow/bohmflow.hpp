@@ -8,3 +8,8 @@
 #include "bohmflow/trajectory.hpp"
 #include "bohmflow/fisher_loss.hpp"
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/evaluate.hpp"
+#include "bohmflow/fft_reference.hpp"
+#include "bohmflow/bohmian_1d.hpp"
+#include "bohmflow/progress.hpp"
+#include "bohmflow/runtime.hpp"

@@ -6,8 +6,9 @@
 // time another 10% is done, or when `line_interval_s` has passed since the
 // last line, whichever comes first:
 //   FFT steps: 157/314 (50%), elapsed 1m02s, ETA 1m02s
-// finish() prints the final line with the total time. The ETA is a linear
-// extrapolation of the elapsed time.
+// finish() prints the final line with the total time. The ETA extrapolates the
+// rate measured since the first update (so set-up before it does not count);
+// "?" until two updates have been seen.
 #pragma once
 
 #include <chrono>
@@ -48,6 +49,7 @@ class ProgressReporter {
  private:
   using Clock = std::chrono::steady_clock;
   void draw_bar(int64_t done, bool final_draw);
+  double eta_seconds(int64_t done) const;  // NaN while unknown
   void print_line(int64_t done);
 
   int64_t total_;
@@ -57,6 +59,9 @@ class ProgressReporter {
   double line_interval_s_;
   Clock::time_point start_;
   Clock::time_point last_print_;
+  Clock::time_point rate_start_;  // first update: time and count
+  int64_t rate_start_done_ = 0;
+  bool rate_started_ = false;
   int64_t last_decile_ = 0;    // tenths of the total already reported (Lines)
   int64_t last_done_ = 0;
   bool bar_drawn_ = false;

@@ -1,0 +1,69 @@
+// bench_core: throughput of the core on this machine, as a Markdown table.
+//
+// For each d and M: seconds per epoch of the full Fisher loss + parameter
+// gradient (T, dt as given; the 128×128 FiLM network by default), the
+// particle-steps per second that implies, and the inference propagation rate.
+//   bench_core --d 2 4 8 --M 64 512 5000 --T 0.1
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+
+#include "bohmflow/bohmflow.hpp"
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> dims = {2, 4, 8};
+  std::vector<int64_t> batch = {64, 512, 5000};
+  bohmflow::TrajectoryOptions trajectory;
+  trajectory.T = 0.1;  // a few steps suffice for a rate; the cost is linear in the steps
+  bohmflow::ScoreNetOptions network;
+  bohmflow::FisherLossOptions loss;
+  int threads = 0;
+  bool skip_gradient = false;
+  CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
+  app.add_option("--d", dims, "dimensions")->capture_default_str();
+  app.add_option("--M", batch, "particles")->capture_default_str();
+  app.add_option("--T", trajectory.T, "trajectory length per measurement")->capture_default_str();
+  app.add_option("--dt", trajectory.dt, "leapfrog step")->capture_default_str();
+  app.add_option("--hidden-dims", network.hidden_dims, "hidden widths")->capture_default_str();
+  app.add_option("--chunk", loss.chunk_size, "particles per loss sweep")->capture_default_str();
+  app.add_option("--threads", threads, "torch threads (0: default)")->capture_default_str();
+  app.add_flag("--inference-only", skip_gradient, "skip the loss + gradient measurement");
+  CLI11_PARSE(app, argc, argv);
+  bohmflow::tune_memory_allocator();
+  if (threads > 0) torch::set_num_threads(threads);
+
+  const int64_t steps = trajectory.n_steps() + 1;
+  std::cout << "| d | M | loss+grad s/epoch (" << steps << " steps) | loss+grad particle-steps/s"
+            << " | inference particle-steps/s |\n|---|---|---|---|---|\n";
+  for (int d : dims) {
+    auto system = bohmflow::make_system("morse_chain", {{"d", d}});
+    network.d = d;
+    bohmflow::ScoreNet net(network, std::make_shared<bohmflow::GaussianBaseline>(*system));
+    for (int64_t M : batch) {
+      torch::manual_seed(0);
+      const auto x0 = bohmflow::sample_initial_positions(*system, M, torch::kFloat64);
+      double per_epoch = 0;
+      if (!skip_gradient) {
+        const auto start = std::chrono::steady_clock::now();
+        bohmflow::fisher_loss(*system, *net, x0, trajectory, {}, loss, true);
+        per_epoch = seconds_since(start);
+      }
+      const auto start = std::chrono::steady_clock::now();
+      bohmflow::propagate(*system, *net, x0, trajectory);
+      const double inference = seconds_since(start);
+      std::cout << "| " << d << " | " << M << " | " << std::setprecision(3)
+                << (skip_gradient ? 0.0 : per_epoch) << " | " << std::setprecision(3)
+                << (skip_gradient ? 0.0 : M * steps / per_epoch) << " | "
+                << M * steps / inference << " |" << std::endl;
+    }
+  }
+  return 0;
+}

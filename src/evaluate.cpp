@@ -1,0 +1,36 @@
+#include "bohmflow/evaluate.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+namespace bohmflow {
+
+std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count) {
+  if (n_steps < 0 || count < 1) throw std::invalid_argument("evenly_spaced_steps: need n_steps >= 0, count >= 1");
+  count = std::min(count, n_steps + 1);
+  std::vector<int64_t> steps;
+  for (int64_t k = 0; k < count; ++k) {
+    steps.push_back(count == 1 ? 0 : std::llround(static_cast<double>(k * n_steps) / static_cast<double>(count - 1)));
+  }
+  return steps;
+}
+
+EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps) {
+  const int64_t K = propagation.x.size(0);
+  for (auto s : steps) {
+    if (s < 0 || s >= K) throw std::invalid_argument("ensemble_moments: step " + std::to_string(s) + " out of range");
+  }
+  const auto index = torch::tensor(steps, torch::kInt64).to(propagation.x.device());
+  const auto x = propagation.x.index_select(0, index);  // (K', M, d)
+  EnsembleMoments out;
+  out.steps = steps;
+  out.t = propagation.t.index_select(0, index);
+  out.means = x.mean(1);
+  out.sigmas = x.std(1, /*unbiased=*/false);
+  out.energy = propagation.energy.index_select(0, index).mean(1);
+  return out;
+}
+
+}  // namespace bohmflow
