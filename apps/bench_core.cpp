@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <iostream>
 
+#include <torch/torch.h>
+
 #include "bohmflow/bohmflow.hpp"
 
 namespace {

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <torch/torch.h>
+
 #include "bohmflow/bohmflow.hpp"
 
 int main(int argc, char** argv) {

@@ -2,6 +2,8 @@
 // systems by name. The equations stand in include/bohmflow/potentials.hpp.
 #include "bohmflow/potentials.hpp"
 
+#include "internal_checks.hpp"
+
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -12,15 +14,8 @@
 namespace bohmflow {
 namespace {
 
-std::string format_number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
-void require(bool ok, const std::string& where, const std::string& what) {
-  if (!ok) throw std::invalid_argument(where + ": " + what);
-}
+using detail::format_number;
+using detail::require;
 
 int integer_parameter(const std::string& system, const std::string& key, double value) {
   require(std::isfinite(value) && value == std::round(value), system,
