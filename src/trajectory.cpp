@@ -95,10 +95,10 @@ LeapfrogStep leapfrog_step(const System& system, const ScoreNetImpl& network,
   return out;
 }
 
-Propagation propagate(const System& system, const ScoreNetImpl& network, const torch::Tensor& x0,
-                      const TrajectoryOptions& options, bool with_F) {
-  options.validate();
-  torch::NoGradGuard no_grad;
+namespace {
+
+Propagation propagate_chunk(const System& system, const ScoreNetImpl& network,
+                            const torch::Tensor& x0, const TrajectoryOptions& options, bool with_F) {
   const int64_t n = options.n_steps();
   const auto order = with_F ? ScoreOrder::kJacobian : ScoreOrder::kForce;
   std::vector<torch::Tensor> xs, vs, energies, Fs, ts;
@@ -120,6 +120,35 @@ Propagation propagate(const System& system, const ScoreNetImpl& network, const t
   out.v = torch::stack(vs);
   out.energy = torch::stack(energies);
   if (with_F) out.F = torch::stack(Fs);
+  return out;
+}
+
+}  // namespace
+
+Propagation propagate(const System& system, const ScoreNetImpl& network, const torch::Tensor& x0,
+                      const TrajectoryOptions& options, bool with_F) {
+  options.validate();
+  if (options.chunk_size < 0) throw std::invalid_argument("TrajectoryOptions::chunk_size must be >= 0");
+  torch::NoGradGuard no_grad;
+  const int64_t M = x0.size(0);
+  const int64_t chunk = options.chunk_size > 0 ? options.chunk_size : M;
+  std::vector<Propagation> parts;
+  for (int64_t start = 0; start < M; start += chunk) {
+    parts.push_back(propagate_chunk(system, network, x0.narrow(0, start, std::min(chunk, M - start)),
+                                    options, with_F));
+  }
+  if (parts.size() == 1) return std::move(parts.front());
+  const auto join = [&](auto member) {
+    std::vector<torch::Tensor> pieces;
+    for (const auto& part : parts) pieces.push_back(part.*member);
+    return torch::cat(pieces, 1);  // particles are axis 1 of (K, M, …)
+  };
+  Propagation out;
+  out.t = parts.front().t;
+  out.x = join(&Propagation::x);
+  out.v = join(&Propagation::v);
+  out.energy = join(&Propagation::energy);
+  if (with_F) out.F = join(&Propagation::F);
   return out;
 }
 

@@ -25,6 +25,7 @@ class System;
 struct TrajectoryOptions {
   double T = 3.14159;  // final time
   double dt = 0.01;    // leapfrog step
+  int64_t chunk_size = 1024;  // particles per inference sweep: keeps the jets cache-sized; 0: all
   int64_t n_steps() const;  // floor(T/dt) (the reference's int(T/dt))
   void validate() const;    // dt > 0, T >= dt
 };
