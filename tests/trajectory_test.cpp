@@ -25,6 +25,16 @@ ScoreNet baseline_only(const System& system, const std::string& baseline_kind) {
   return net;
 }
 
+// The baseline plus a learned part with O(0.3) random weights, so that Q,
+// its derivatives and the F equations are all exercised.
+ScoreNet random_network(const System& system, uint64_t seed) {
+  auto net = baseline_only(system, "minimum");
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (auto& p : net->parameters()) p.copy_(0.3 * torch::randn_like(p));
+  return net;
+}
+
 TEST(Trajectory, NStepsTruncatesLikeTheReference) {
   EXPECT_EQ((TrajectoryOptions{3.14159, 0.01}).n_steps(), 314);
   EXPECT_EQ((TrajectoryOptions{0.2, 0.01}).n_steps(), 20);
@@ -61,12 +71,7 @@ TEST(Trajectory, EnsembleEnergyIsConservedOverTenPeriods) {
 
 TEST(Trajectory, PropagationWithAndWithoutFAgree) {
   auto system = make_system("morse_chain", {{"d", 2}});
-  auto net = baseline_only(*system, "minimum");
-  {
-    torch::NoGradGuard no_grad;
-    torch::manual_seed(2);
-    for (auto& p : net->parameters()) p.copy_(0.3 * torch::randn_like(p));
-  }
+  auto net = random_network(*system, 2);
   const auto x0 = sample_initial_positions(*system, 5, torch::kFloat64);
   const auto a = propagate(*system, *net, x0, {0.5, 0.01}, false);
   const auto b = propagate(*system, *net, x0, {0.5, 0.01}, true);
@@ -76,12 +81,7 @@ TEST(Trajectory, PropagationWithAndWithoutFAgree) {
 
 TEST(Trajectory, PropagationIsIndependentOfChunking) {
   auto system = make_system("morse_chain", {{"d", 2}});
-  auto net = baseline_only(*system, "minimum");
-  {
-    torch::NoGradGuard no_grad;
-    torch::manual_seed(4);
-    for (auto& p : net->parameters()) p.copy_(0.3 * torch::randn_like(p));
-  }
+  auto net = random_network(*system, 4);
   const auto x0 = sample_initial_positions(*system, 7, torch::kFloat64);
   TrajectoryOptions whole{0.2, 0.01, 0}, chunked{0.2, 0.01, 3};
   const auto a = propagate(*system, *net, x0, whole, true);
