@@ -123,6 +123,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     const auto words = npz.tensor("rng_state", torch::kInt64, {-1}).contiguous();
     c.rng_state.assign(words.data_ptr<int64_t>(), words.data_ptr<int64_t>() + words.numel());
   }
+  if (npz.contains("plateau/best")) c.plateau_best = npz.scalar_double("plateau/best");
+  if (npz.contains("plateau/wait")) c.plateau_wait = npz.scalar_int("plateau/wait");
   if (npz.contains("provenance")) c.provenance = npz.string("provenance");
   // Validate the parameters against the architecture the args describe.
   auto model = build_model(c.model);
@@ -144,6 +146,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   if (!c.rng_state.empty()) {
     npz.set("rng_state", torch::tensor(c.rng_state, torch::kInt64));
   }
+  npz.set("plateau/best", c.plateau_best);
+  npz.set("plateau/wait", c.plateau_wait);
   if (!c.provenance.empty()) npz.set("provenance", c.provenance);
   npz.save(path);
 }

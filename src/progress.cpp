@@ -87,6 +87,13 @@ void ProgressReporter::update(int64_t done) {
   }
 }
 
+void ProgressReporter::clear() {
+  if (style_ != Style::Bar || !bar_drawn_ || finished_) return;
+  *out_ << '\r' << std::string(kBarWidth + label_.size() + 60, ' ') << '\r';
+  out_->flush();
+  bar_drawn_ = false;
+}
+
 void ProgressReporter::finish() {
   if (finished_) return;
   if (style_ == Style::Bar) {

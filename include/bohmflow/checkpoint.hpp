@@ -5,10 +5,12 @@
 //   adam/m/<name>, adam/v/<name>, adam/step   Adam moments and step count
 //   lr, epoch, losses        learning rate, epochs trained, loss history
 //   rng_state                int64 words of the training RNG (optional)
+//   plateau/best, plateau/wait   reduce-on-plateau state (optional)
 //   args                     JSON: {"potential", "system", "network", "baseline", "training"}
 //   provenance, format       origin text; "bohmflow-checkpoint-1"
 #pragma once
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +41,8 @@ struct Checkpoint {
   int64_t epoch = 0;
   std::vector<double> losses;
   std::vector<int64_t> rng_state;
+  double plateau_best = std::numeric_limits<double>::infinity();  // PlateauSchedule state
+  int64_t plateau_wait = 0;
   std::string provenance;
 };
 

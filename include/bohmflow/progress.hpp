@@ -37,6 +37,9 @@ class ProgressReporter {
 
   // `done` units finished so far (clamped to [0, total]); cheap when nothing is printed.
   void update(int64_t done);
+  // Erases a drawn bar so that other output can take its line; the next
+  // update draws it again. Nothing for the other styles.
+  void clear();
   // Prints the final line (once); later updates are ignored.
   void finish();
 

@@ -1,0 +1,195 @@
+// train_morse: trains the score network by Fisher-divergence score matching
+// on Bohmian trajectories (flags and defaults as the reference's train_morse.py).
+//
+//   train_morse --d 2 --T 0.2 --M 64 --hidden-dims 32 32 --n-freq 2 --n-epochs 20 \
+//               --lr-patience 0 --checkpoint-path checkpoints/smoke.npz
+//   torchrun --nproc_per_node=8 --no-python build/apps/train_morse --M 5000 …
+//
+// Several processes (RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT in the
+// environment) train one model together: see distributed.hpp and the README.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "bohmflow/bohmflow.hpp"
+#include "system_flags.hpp"
+
+namespace {
+
+std::atomic<int> g_signal{0};
+
+extern "C" void request_stop(int signal) {
+  g_signal.store(signal);
+  std::signal(signal, SIG_DFL);  // a second one ends the process at once
+}
+
+std::string shell_quote(const std::string& text) {
+  if (text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,") ==
+      std::string::npos) {
+    return text;
+  }
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// The command line again, with --resume and --n-epochs replaced.
+std::string resume_command(int argc, char** argv, const std::string& checkpoint, int64_t remaining) {
+  std::ostringstream out;
+  out << argv[0];
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--resume" || arg == "--n-epochs") {
+      ++i;
+      continue;
+    }
+    if (arg.rfind("--resume=", 0) == 0 || arg.rfind("--n-epochs=", 0) == 0) continue;
+    out << ' ' << shell_quote(arg);
+  }
+  out << " --resume " << shell_quote(checkpoint) << " --n-epochs " << remaining;
+  return out.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bohmflow::ModelArgs model;
+  bohmflow::TrainingOptions training;
+  bohmflow::DistributedOptions distributed;
+  std::string resume_path, device_name, grad_mode = "jacfwd";
+  int threads = 0;
+
+  CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
+  bohmflow::apps::add_potential_option(app, model.potential);
+  bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", model.system);
+  bohmflow::apps::add_system_parameter(app, "--lam", "lam", "nearest-neighbour coupling lambda", model.system);
+  bohmflow::apps::add_parameter_assignments(app, model.system);
+  app.add_option("--baseline", model.baseline, "Gaussian baseline: minimum | none")->capture_default_str();
+  app.add_option("--hidden-dims", model.network.hidden_dims, "hidden widths")->capture_default_str();
+  app.add_option("--conditioning", model.network.conditioning, "time conditioning")
+      ->check(CLI::IsMember({"film", "concat"}))
+      ->capture_default_str();
+  app.add_option("--n-freq", model.network.n_freq, "Fourier frequencies 2^0 … 2^(n-1)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
+      ->capture_default_str();
+
+  app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();
+  app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str();
+  app.add_option("--M", training.M, "particles per epoch (all ranks together)")->capture_default_str();
+  app.add_option("--n-epochs", training.n_epochs, "epochs to train (added to a resumed run's)")
+      ->capture_default_str();
+  app.add_option("--lr", training.lr, "initial learning rate (a resumed run keeps its own)")
+      ->capture_default_str();
+  app.add_option("--grad-clip", training.grad_clip, "global gradient-norm clip (<= 0: none)")
+      ->capture_default_str();
+  app.add_option("--caustic-threshold", training.loss.caustic_threshold,
+                 "drop particles with |det F| below this")
+      ->capture_default_str();
+  app.add_option("--target-clip", training.loss.target_clip, "clip score-target components to ±this")
+      ->capture_default_str();
+  app.add_option("--n-checkpoints", training.n_checkpoints,
+                 "loss time steps per epoch: step 0 + a random subset (default: all steps)");
+  app.add_option("--lr-patience", training.plateau.patience, "plateau patience in epochs (0: off)")
+      ->capture_default_str();
+  app.add_option("--lr-factor", training.plateau.factor, "lr factor on a plateau")->capture_default_str();
+  app.add_option("--lr-min", training.plateau.min_lr, "lr floor")->capture_default_str();
+  app.add_option("--grad-mode", grad_mode,
+                 "how the reference differentiates ln|det F| in x0; bohmflow always co-integrates the "
+                 "exact forward tangents, so both give the same numbers")
+      ->check(CLI::IsMember({"jacfwd", "jacrev"}))
+      ->capture_default_str();
+  app.add_option("--chunk", training.loss.chunk_size, "particles per loss sweep (bounds memory; 0: all)")
+      ->capture_default_str();
+  app.add_option("--print-every", training.print_every, "epochs between log lines")->capture_default_str();
+  app.add_option("--checkpoint-every", training.checkpoint_every,
+                 "epochs between <base>_ep<N>.npz checkpoints (0: final only)")
+      ->capture_default_str();
+  app.add_option("--checkpoint-path", training.checkpoint_path, "final checkpoint <base>.npz")
+      ->capture_default_str();
+  app.add_option("--resume", resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
+  app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
+      ->capture_default_str();
+  app.add_option("--device", device_name, "cpu | cuda | cuda:<i> (default: cuda when available)");
+  app.add_option("--threads", threads, "intra-op threads per process (0: the cores, shared among local ranks)")
+      ->capture_default_str();
+  app.add_option("--dist-timeout", distributed.timeout_s,
+                 "seconds before a missing rank or a stalled collective is an error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  bohmflow::tune_memory_allocator();
+
+  try {
+    const double timeout = distributed.timeout_s;
+    distributed = bohmflow::distributed_options_from_environment();
+    distributed.timeout_s = timeout;
+    distributed.validate();
+    training.validate(distributed.world_size);
+
+    if (device_name.empty()) device_name = torch::cuda::is_available() ? "cuda" : "cpu";
+    torch::Device device(torch::kCPU);
+    try {
+      device = torch::Device(device_name);
+    } catch (const c10::Error&) {
+      throw std::invalid_argument("--device '" + device_name + "': expected cpu, cuda or cuda:<index>");
+    }
+    if (device.is_cuda()) {
+      if (!torch::cuda::is_available()) throw std::invalid_argument("--device " + device_name + ": no CUDA device");
+      if (!device.has_index()) device = torch::Device(torch::kCUDA, distributed.local_rank);
+    }
+    if (threads < 0) throw std::invalid_argument("--threads " + std::to_string(threads) + ": must be >= 0");
+    if (threads == 0 && device.is_cpu()) {
+      const char* local = std::getenv("LOCAL_WORLD_SIZE");
+      const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node);
+    }
+    if (threads > 0) torch::set_num_threads(threads);
+
+    // Everything the flags can get wrong is checked before the rendezvous.
+    bohmflow::build_model(model);
+    bohmflow::Checkpoint resume;
+    if (!resume_path.empty()) {
+      resume = bohmflow::load_checkpoint(resume_path);
+      bohmflow::check_resume_compatible(resume.model, model, resume_path);
+    }
+
+    auto communicator = bohmflow::make_communicator(distributed, device);
+    bohmflow::Trainer trainer(model, training, *communicator, device);
+    if (!resume_path.empty()) trainer.resume(resume, resume_path);
+
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    const auto result = trainer.run(std::cout, [] { return g_signal.load() != 0; });
+    using Outcome = bohmflow::TrainingResult::Outcome;
+    if (result.outcome == Outcome::kInterrupted) {
+      if (communicator->rank() == 0) {
+        const int64_t remaining = trainer.epoch() - (resume.epoch + training.n_epochs) < 0
+                                      ? resume.epoch + training.n_epochs - trainer.epoch()
+                                      : 0;
+        std::cerr << "train_morse: interrupted (" << (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << "): " << result.message << "\nresume with:\n  "
+                  << resume_command(argc, argv, result.checkpoint, remaining) << "\n";
+      }
+      return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);
+    }
+    if (result.outcome == Outcome::kNonFinite) {
+      std::cerr << "train_morse: " << result.message << "\n";
+      return 3;
+    }
+  } catch (const c10::Error& error) {
+    std::cerr << "train_morse: " << error.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& error) {
+    std::cerr << "train_morse: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

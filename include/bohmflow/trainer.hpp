@@ -1,0 +1,131 @@
+// Training: minimise the Fisher divergence (fisher_loss.hpp) over epochs of
+// fresh particles x₀ ~ ρ₀, with clipped Adam and the reduce-on-plateau
+// schedule (optimizer.hpp), periodic diagnostics and checkpoints, resume, and
+// data parallelism over ranks (distributed.hpp).
+//
+// The global batch of an epoch does not depend on the number of ranks: every
+// rank draws all M initial positions from the shared generator and propagates
+// its own slice of M/world_size; the slices' losses and gradients are summed
+// across ranks (each rank's loss is its slice's mean, so the sum over ranks
+// divided by world_size is the mean over all M) before the clip and the Adam
+// step, which every rank then applies identically. Rank 0 alone logs and
+// writes checkpoints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/distributed.hpp"
+#include "bohmflow/fisher_loss.hpp"
+#include "bohmflow/optimizer.hpp"
+#include "bohmflow/trajectory.hpp"
+
+namespace bohmflow {
+
+struct TrainingOptions {
+  int64_t M = 5000;             // particles per epoch, all ranks together
+  int64_t n_epochs = 45000;     // epochs of this run (a resumed run adds them to the stored epoch)
+  double lr = 1e-3;             // initial Adam learning rate (a resumed run keeps the stored one)
+  double grad_clip = 10.0;      // global-norm clip of the gradient; <= 0: none
+  // Loss time steps per epoch: step 0 plus a fresh uniform subset of the
+  // others, drawn without replacement; 0 (or >= n_steps + 1): every step.
+  int64_t n_checkpoints = 0;
+  int64_t print_every = 50;        // epochs between log lines (the first epoch always prints)
+  int64_t checkpoint_every = 500;  // epochs between <base>_ep<N>.npz files; 0: none
+  std::string checkpoint_path = "checkpoints/morse_d4.npz";  // <base>.npz: the final checkpoint
+  uint64_t seed = 0;               // seed of the initial positions and step subsets
+  int64_t diagnostics_batch = 512; // independent particles behind E_mean, E_std, min|det F|, masked
+  TrajectoryOptions trajectory;
+  FisherLossOptions loss;
+  AdamOptions adam;
+  PlateauOptions plateau;
+  void validate(int world_size) const;  // names the offending option
+  std::string to_json() const;          // the "training" object stored in checkpoints
+};
+
+// Print-time diagnostics of the reference (evaluated on an independent batch).
+struct TrainingDiagnostics {
+  double E_mean = 0;         // mean over ~30 evenly spaced times of the ensemble-mean energy
+  double E_std = 0;          // their standard deviation
+  double min_abs_det_F = 0;  // min over particles and all steps of |det F|
+  double masked_fraction = 0;  // particles with |det F| < caustic_threshold at some step
+};
+TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
+                                         const torch::Tensor& x0, const TrajectoryOptions& trajectory,
+                                         double caustic_threshold);
+
+// The log line the figure pipeline parses, e.g.
+// Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, E_std=0.0004 | min|det F|=0.9412, masked=0.0000%
+std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, double grad_norm,
+                              double seconds_per_epoch, double lr, const TrainingDiagnostics& diagnostics);
+
+// Throws std::invalid_argument naming the first difference (potential, a
+// system parameter, hidden_dims, n_freq, conditioning, baseline) between a
+// resume file's model and the one a run asks for.
+void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, const std::string& source);
+
+// "<base>_ep<N>.npz" for checkpoint path "<base>.npz".
+std::string epoch_checkpoint_path(const std::string& checkpoint_path, int64_t epoch);
+
+struct TrainingResult {
+  enum class Outcome {
+    kCompleted,    // all epochs done; final checkpoint written
+    kInterrupted,  // stop requested; checkpoint of the last finished epoch written
+    kNonFinite,    // loss or gradient not finite: stopped before the update, nothing written
+  };
+  Outcome outcome = Outcome::kCompleted;
+  int64_t epoch = 0;       // epochs trained in total (including resumed ones)
+  std::string checkpoint;  // the file written last (rank 0), or the last good one
+  std::string message;     // what happened, for the user
+  double seconds = 0;      // wall time of this run
+};
+
+class Trainer {
+ public:
+  // A fresh model (parameters initialised from `options.seed`, then
+  // broadcast from rank 0) on `device`.
+  Trainer(ModelArgs model, TrainingOptions options, Communicator& communicator,
+          const torch::Device& device = torch::kCPU);
+  // Continues from a checkpoint: parameters, Adam state, learning rate,
+  // plateau state, RNG state and loss history. Throws if its architecture or
+  // system differs from this trainer's.
+  void resume(const Checkpoint& checkpoint, const std::string& source);
+
+  // Runs options.n_epochs epochs. `log` receives the header and epoch lines
+  // (rank 0); `stop_requested` is polled after every epoch (any rank asking
+  // stops all of them after the same epoch).
+  TrainingResult run(std::ostream& log, const std::function<bool()>& stop_requested = {});
+
+  ScoreNetImpl& network() { return *model_.network; }
+  const System& system() const { return *model_.system; }
+  int64_t epoch() const { return epoch_; }
+  double lr() const { return lr_; }
+  const std::vector<double>& losses() const { return losses_; }
+  Checkpoint checkpoint() const;  // the complete training state
+
+ private:
+  std::vector<int64_t> draw_selected_steps();
+  void save(const std::string& path) const;
+
+  ModelArgs args_;
+  TrainingOptions options_;
+  Communicator& communicator_;
+  torch::Device device_;
+  Model model_;
+  std::vector<torch::Tensor> parameters_;  // in named_parameters_in_order() order
+  std::vector<std::string> names_;
+  Adam adam_;
+  PlateauSchedule plateau_;
+  torch::Generator generator_;
+  double lr_;
+  int64_t epoch_ = 0;
+  std::vector<double> losses_;
+};
+
+}  // namespace bohmflow

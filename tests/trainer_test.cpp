@@ -1,0 +1,228 @@
+#include "bohmflow/trainer.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace bohmflow {
+namespace {
+
+std::string scratch(const std::string& name) {
+  const auto dir = std::filesystem::path(BOHMFLOW_BINARY_DIR) / "trainer_test_scratch";
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+// A tiny d=2 problem whose every piece of state matters: a step subset per
+// epoch (generator), a short plateau window (schedule state), clipping.
+ModelArgs tiny_model() {
+  ModelArgs model;
+  model.system = {{"d", 2}};
+  model.network.hidden_dims = {8, 8};
+  model.network.n_freq = 2;
+  model.network.output_scale = 0.1;
+  return model;
+}
+
+TrainingOptions tiny_training(const std::string& path, int64_t epochs) {
+  TrainingOptions options;
+  options.M = 12;
+  options.n_epochs = epochs;
+  options.lr = 3e-2;
+  options.grad_clip = 0.05;
+  options.n_checkpoints = 4;
+  options.print_every = 1000;
+  options.checkpoint_every = 0;
+  options.checkpoint_path = path;
+  options.diagnostics_batch = 8;
+  options.trajectory.T = 0.05;
+  options.plateau.patience = 2;
+  return options;
+}
+
+std::vector<torch::Tensor> parameters_of(Trainer& trainer) {
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, p] : trainer.network().named_parameters_in_order()) out.push_back(p.detach().clone());
+  return out;
+}
+
+class NullStream : public std::ostream {
+ public:
+  NullStream() : std::ostream(nullptr) {}
+};
+
+TEST(Trainer, ResumeIsBitIdenticalToOneRun) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  Trainer straight(tiny_model(), tiny_training(scratch("straight.npz"), 20), *communicator);
+  ASSERT_EQ(straight.run(log).outcome, TrainingResult::Outcome::kCompleted);
+
+  Trainer first(tiny_model(), tiny_training(scratch("first.npz"), 10), *communicator);
+  first.run(log);
+  Trainer second(tiny_model(), tiny_training(scratch("second.npz"), 10), *communicator);
+  second.resume(load_checkpoint(scratch("first.npz")), scratch("first.npz"));
+  EXPECT_EQ(second.epoch(), 10);
+  ASSERT_EQ(second.run(log).outcome, TrainingResult::Outcome::kCompleted);
+
+  EXPECT_EQ(second.epoch(), 20);
+  EXPECT_EQ(second.losses(), straight.losses());  // every loss, exactly
+  EXPECT_EQ(second.lr(), straight.lr());
+  EXPECT_LT(straight.lr(), 3e-2);  // the plateau schedule did act
+  const auto a = parameters_of(straight), b = parameters_of(second);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+  // The stored checkpoint says the same.
+  const auto stored = load_checkpoint(scratch("second.npz"));
+  EXPECT_EQ(stored.epoch, 20);
+  EXPECT_EQ(stored.losses, straight.losses());
+  EXPECT_EQ(stored.adam_step, 20);
+}
+
+TEST(Trainer, TrainingLowersTheLossOfATinyProblem) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  auto options = tiny_training(scratch("lower.npz"), 40);
+  options.grad_clip = 10;
+  options.lr = 1e-2;
+  options.n_checkpoints = 0;
+  options.plateau.patience = 0;
+  Trainer trainer(tiny_model(), options, *communicator);
+  trainer.run(log);
+  const auto& losses = trainer.losses();
+  const double early = (losses[0] + losses[1] + losses[2] + losses[3] + losses[4]) / 5;
+  const double late = (losses[35] + losses[36] + losses[37] + losses[38] + losses[39]) / 5;
+  EXPECT_LT(late, 0.5 * early) << "early " << early << ", late " << late;
+}
+
+TEST(Trainer, StopRequestWritesACheckpointOfTheLastEpoch) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("stopped.npz");
+  Trainer trainer(tiny_model(), tiny_training(path, 10), *communicator);
+  int polls = 0;
+  const auto result = trainer.run(log, [&] { return ++polls == 3; });
+  EXPECT_EQ(result.outcome, TrainingResult::Outcome::kInterrupted);
+  EXPECT_EQ(result.epoch, 3);
+  EXPECT_EQ(result.checkpoint, epoch_checkpoint_path(path, 3));
+  EXPECT_EQ(load_checkpoint(result.checkpoint).epoch, 3);
+}
+
+TEST(Trainer, NonFiniteLossStopsWithoutTouchingTheLastGoodCheckpoint) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("good.npz");
+  Trainer good(tiny_model(), tiny_training(path, 2), *communicator);
+  good.run(log);
+  auto broken = load_checkpoint(path);
+  broken.params["output_b"] = torch::full({1}, std::numeric_limits<double>::quiet_NaN(), torch::kFloat64);
+  // Poison a hidden weight too: output_b alone cancels out of the score.
+  broken.params["spatial_0_W"][0][0] = std::numeric_limits<double>::quiet_NaN();
+  const auto broken_path = scratch("broken.npz");
+  save_checkpoint(broken_path, broken);
+
+  std::ifstream before_file(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(before_file)), {});
+  auto options = tiny_training(path, 5);
+  options.checkpoint_every = 1;
+  Trainer trainer(tiny_model(), options, *communicator);
+  trainer.resume(load_checkpoint(broken_path), broken_path);
+  const auto result = trainer.run(log);
+  EXPECT_EQ(result.outcome, TrainingResult::Outcome::kNonFinite);
+  EXPECT_EQ(result.epoch, 2);
+  EXPECT_NE(result.message.find("epoch 3"), std::string::npos) << result.message;
+  std::ifstream after_file(path, std::ios::binary);
+  const std::string after((std::istreambuf_iterator<char>(after_file)), {});
+  EXPECT_EQ(before, after);
+  EXPECT_FALSE(std::filesystem::exists(epoch_checkpoint_path(path, 3)));
+}
+
+TEST(Trainer, ResumeRejectsAnotherArchitecture) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("arch.npz");
+  Trainer trainer(tiny_model(), tiny_training(path, 1), *communicator);
+  trainer.run(log);
+  auto other = tiny_model();
+  other.network.hidden_dims = {8, 6};
+  try {
+    check_resume_compatible(load_checkpoint(path).model, other, path);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden_dims is [8, 8] but this run asks for [8, 6]"), std::string::npos)
+        << e.what();
+  }
+  other = tiny_model();
+  other.system["lam"] = 0.2;
+  EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
+}
+
+TEST(Trainer, RejectsOptionsNamingThem) {
+  auto options = tiny_training(scratch("x.npz"), 1);
+  options.M = 13;
+  try {
+    options.validate(2);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("M = 13 is not divisible by the number of ranks (2)"), std::string::npos);
+  }
+  options = tiny_training(scratch("x.npz"), 1);
+  options.trajectory.T = 0.055;
+  EXPECT_THROW(options.validate(1), std::invalid_argument);  // not a multiple of dt
+  options.trajectory.T = 3.14159;
+  EXPECT_NO_THROW(options.validate(1));  // the paper's π is exempt
+  options.trajectory.dt = -0.01;
+  EXPECT_THROW(options.validate(1), std::invalid_argument);
+}
+
+TEST(Trainer, LogLineMatchesTheFigurePipelinesRegexes) {
+  TrainingDiagnostics d;
+  d.E_mean = 2.324;
+  d.E_std = 4e-4;
+  d.min_abs_det_F = 0.9412;
+  d.masked_fraction = 0;
+  const auto line = format_epoch_line(100, 45000, 7.123e-4, 0.0423, 0.18, 1e-3, d);
+  EXPECT_EQ(line,
+            "Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, "
+            "E_std=0.0004 | min|det F|=0.9412, masked=0.0000%");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(line, match, std::regex(R"(^Epoch\s+(\d+)/\d+:\s+loss=([\dEe\-+.]+))")));
+  EXPECT_EQ(match[1], "100");
+  EXPECT_DOUBLE_EQ(std::stod(match[2]), 7.123e-4);
+  ASSERT_TRUE(std::regex_search(line, match, std::regex(R"(\bE_mean=([\dEe\-+.]+))")));
+  EXPECT_DOUBLE_EQ(std::stod(match[1]), 2.324);
+}
+
+TEST(Trainer, DiagnosticsOfTheBaselineAloneConserveTheHarmonicEnergy) {
+  // Harmonic well with the exact Gaussian baseline and a zero network: the
+  // ensemble energy is the ground-state energy d/2 at every time.
+  ModelArgs model;
+  model.potential = "harmonic";
+  model.system = {{"d", 2}};
+  model.network.hidden_dims = {4};
+  model.network.n_freq = 1;
+  auto built = build_model(model);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : built.network->parameters()) p.zero_();
+  }
+  TrajectoryOptions trajectory;
+  trajectory.T = 1.0;
+  trajectory.dt = 0.01;
+  const auto x0 = sample_initial_positions(*built.system, 400, torch::kFloat64);
+  const auto d = training_diagnostics(*built.system, *built.network, x0, trajectory, 0.1);
+  EXPECT_NEAR(d.E_mean, 1.0, 1e-3);
+  EXPECT_LT(d.E_std, 1e-3);
+  EXPECT_GT(d.min_abs_det_F, 0.99);
+  EXPECT_EQ(d.masked_fraction, 0.0);
+}
+
+TEST(Trainer, EpochCheckpointNames) {
+  EXPECT_EQ(epoch_checkpoint_path("checkpoints/morse_d4.npz", 500), "checkpoints/morse_d4_ep500.npz");
+  EXPECT_EQ(epoch_checkpoint_path("run", 7), "run_ep7");
+}
+
+}  // namespace
+}  // namespace bohmflow
