@@ -19,6 +19,7 @@ inline void add_potential_option(CLI::App& app, std::string& potential) {
   std::string names;
   for (const auto& name : system_names()) names += (names.empty() ? "" : ", ") + name;
   app.add_option("--potential", potential, "system from the registry: " + names)
+      ->check(CLI::IsMember(system_names()))
       ->capture_default_str();
 }
 

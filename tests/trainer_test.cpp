@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -222,6 +225,69 @@ TEST(Trainer, DiagnosticsOfTheBaselineAloneConserveTheHarmonicEnergy) {
 TEST(Trainer, EpochCheckpointNames) {
   EXPECT_EQ(epoch_checkpoint_path("checkpoints/morse_d4.npz", 500), "checkpoints/morse_d4_ep500.npz");
   EXPECT_EQ(epoch_checkpoint_path("run", 7), "run_ep7");
+}
+
+// ---- the train_morse command line ------------------------------------------
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kTrainMorse = std::string(BOHMFLOW_APPS_DIR) + "/train_morse";
+
+TEST(TrainMorseCli, ReferenceSmokeRunTrainsAndWritesItsCheckpoint) {
+  const auto path = scratch("cli_smoke.npz"), log = scratch("cli_smoke.log");
+  std::filesystem::remove(path);
+  const auto command = kTrainMorse +
+                       " --d 2 --T 0.2 --M 64 --hidden-dims 32 32 --n-freq 2 --n-epochs 20 --lr-patience 0 "
+                       "--threads 1 --checkpoint-path " + path + " > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const auto text = read_text(log);
+  EXPECT_NE(text.find("Epoch 1/20: loss="), std::string::npos) << text;
+  EXPECT_NE(text.find("Training complete"), std::string::npos) << text;
+  const auto checkpoint = load_checkpoint(path);
+  EXPECT_EQ(checkpoint.epoch, 20);
+  EXPECT_EQ(checkpoint.losses.size(), 20u);
+  EXPECT_EQ(checkpoint.model.network.hidden_dims, (std::vector<int64_t>{32, 32}));
+}
+
+TEST(TrainMorseCli, SigintWritesACheckpointAndSaysHowToResume) {
+  const auto base = scratch("cli_sigint.npz"), err = scratch("cli_sigint.err");
+  const auto command = "(" + kTrainMorse +
+                       " --d 2 --T 0.05 --M 16 --hidden-dims 8 --n-freq 1 --n-epochs 100000 --threads 1 "
+                       "--print-every 100000 --checkpoint-path " + base + " > /dev/null 2> " + err +
+                       " & pid=$!; sleep 3; kill -INT $pid; wait $pid; exit $?)";
+  const int status = std::system(("bash -c '" + command + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + 2);
+  const auto text = read_text(err);
+  const auto at = text.find("resume with:");
+  ASSERT_NE(at, std::string::npos) << text;
+  const auto resume_at = text.find("--resume ", at);
+  ASSERT_NE(resume_at, std::string::npos) << text;
+  std::istringstream rest(text.substr(resume_at + 9));
+  std::string written;
+  rest >> written;
+  const auto checkpoint = load_checkpoint(written);
+  EXPECT_GT(checkpoint.epoch, 0);
+  EXPECT_EQ(written, epoch_checkpoint_path(base, checkpoint.epoch));
+  EXPECT_NE(text.find("--n-epochs " + std::to_string(100000 - checkpoint.epoch)), std::string::npos) << text;
+}
+
+TEST(TrainMorseCli, BadFlagsAreRejectedBeforeAnyWork) {
+  const auto err = scratch("cli_bad.err");
+  const auto run = [&](const std::string& flags) {
+    const int status = std::system((kTrainMorse + " " + flags + " > /dev/null 2> " + err).c_str());
+    EXPECT_NE(status, 0) << flags;
+    return read_text(err);
+  };
+  EXPECT_NE(run("--M 5 --T 0.02 --n-epochs 1 --potential nowhere").find("--potential"), std::string::npos);
+  EXPECT_NE(run("--T 1.005 --dt 0.01").find("T = 1.005 is not a multiple of dt = 0.01"), std::string::npos);
+  EXPECT_NE(run("--dt 0").find("dt"), std::string::npos);
+  EXPECT_NE(run("--device gpu").find("--device 'gpu'"), std::string::npos);
 }
 
 }  // namespace
