@@ -71,9 +71,9 @@ Eigen::VectorXd find_minimum(const System& system, const BaselineOptions& option
 }  // namespace
 
 void BaselineOptions::validate() const {
-  if (kind != "minimum" && kind != "none") {
+  if (kind != "minimum" && kind != "trap" && kind != "none") {
     throw std::invalid_argument("BaselineOptions::kind = '" + kind +
-                                "': must be 'minimum' or 'none'");
+                                "': must be 'minimum', 'trap' or 'none'");
   }
   if (max_iterations < 1) throw std::invalid_argument("BaselineOptions::max_iterations must be >= 1");
   if (!(gradient_tolerance > 0)) {
@@ -90,9 +90,21 @@ GaussianBaseline::GaussianBaseline(const System& system, const BaselineOptions& 
     modes_ = Eigen::MatrixXd::Identity(d, d);
     return;
   }
-  equilibrium_ = find_minimum(system, options);
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(hessian_at(system, equilibrium_) /
-                                                       system.mass());
+  Eigen::MatrixXd stiffness;
+  if (kind_ == "trap") {
+    const auto trap = system.trap();
+    if (!trap) {
+      throw std::invalid_argument("GaussianBaseline: kind 'trap', but " + system.label() +
+                                  " has no harmonic trap (use 'minimum' or 'none')");
+    }
+    equilibrium_ = Eigen::Map<const Eigen::VectorXd>(trap->centre.data(), d);
+    stiffness = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        trap->stiffness.data(), d, d);
+  } else {
+    equilibrium_ = find_minimum(system, options);
+    stiffness = hessian_at(system, equilibrium_);
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(stiffness / system.mass());
   const Eigen::VectorXd curvature = eigen.eigenvalues();  // ω² (ascending)
   for (int k = 0; k < d; ++k) {
     if (!(curvature(k) > 0)) {

@@ -352,6 +352,108 @@ torch::Tensor Harmonic::hessian_directional(const torch::Tensor& x, const torch:
   return torch::zeros({x.size(0), U.size(2), dim(), dim()}, x.options());
 }
 
+std::optional<Trap> Harmonic::trap() const {
+  Trap trap{options_.centre, std::vector<double>(dim() * dim(), 0.0)};
+  for (int i = 0; i < dim(); ++i) trap.stiffness[i * dim() + i] = mass() * options_.omega[i] * options_.omega[i];
+  return trap;
+}
+
+// ---- Interacting bosons ------------------------------------------------------------
+
+void InteractingBosonsOptions::validate() const {
+  const std::string where = "interacting_bosons";
+  require(d >= 1, where, "d = " + std::to_string(d) + " must be >= 1");
+  require(omega > 0, where, "omega = " + format_number(omega) + " must be > 0");
+  require(std::isfinite(g), where, "g = " + format_number(g) + " must be finite");
+  require(s2 > 0, where, "s2 = " + format_number(s2) + " must be > 0");
+  require(std::isfinite(mean), where, "mean = " + format_number(mean) + " must be finite");
+  require(sigma0 >= 0, where, "sigma0 = " + format_number(sigma0) + " must be >= 0 (0: ground state)");
+  require(std::isfinite(phase), where, "phase = " + format_number(phase) + " must be finite");
+  require(hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+}
+
+namespace {
+InitialState bosons_initial_state(const InteractingBosonsOptions& o) {
+  o.validate();
+  const double sigma = o.sigma0 > 0 ? o.sigma0 : std::sqrt(o.hbar / (2.0 * o.mass * o.omega));
+  return InitialState{std::vector<double>(o.d, o.mean), std::vector<double>(o.d, sigma),
+                      std::vector<double>(o.d, o.hbar * o.phase / o.mass)};
+}
+
+// diag(Σ_b W_ab) − W = Σ_{a<b} w_ab (e_a − e_b)(e_a − e_b)ᵀ for a symmetric
+// pair matrix W with zero diagonal; W: (…, d, d).
+torch::Tensor pair_laplacian(const torch::Tensor& W) { return torch::diag_embed(W.sum(-1)) - W; }
+}  // namespace
+
+InteractingBosons::InteractingBosons(const InteractingBosonsOptions& options)
+    : System(options.hbar, options.mass, bosons_initial_state(options)), options_(options) {}
+
+std::string InteractingBosons::label() const {
+  std::ostringstream out;
+  out << "Interacting bosons (d=" << options_.d << ", g=" << options_.g << ", s2=" << options_.s2
+      << ", omega=" << options_.omega << ", hbar=" << options_.hbar << ")";
+  return out.str();
+}
+
+ParameterMap InteractingBosons::parameters() const {
+  return {{"d", options_.d},         {"omega", options_.omega}, {"g", options_.g},
+          {"s2", options_.s2},       {"mean", options_.mean},   {"sigma0", initial_.sigma[0]},
+          {"phase", options_.phase}, {"hbar", options_.hbar},   {"mass", options_.mass}};
+}
+
+std::optional<Trap> InteractingBosons::trap() const {
+  Trap trap{std::vector<double>(dim(), 0.0), std::vector<double>(dim() * dim(), 0.0)};
+  for (int i = 0; i < dim(); ++i) trap.stiffness[i * dim() + i] = mass() * options_.omega * options_.omega;
+  return trap;
+}
+
+// f(r) = A exp(−r²/(2s)):  f′ = −(r/s) f,  f″ = (r²/s² − 1/s) f,  f‴ = (3r/s² − r³/s³) f.
+torch::Tensor InteractingBosons::pair_derivative(const torch::Tensor& x, int order) const {
+  const double s = options_.s2;
+  const double A = options_.g / (2.0 * std::sqrt(2.0 * M_PI * s));
+  const auto r = x.unsqueeze(-1) - x.unsqueeze(-2);  // (M, d, d): x_a − x_b
+  const auto f = A * torch::exp(-r.square() / (2.0 * s));
+  torch::Tensor out;
+  switch (order) {
+    case 0: out = f; break;
+    case 1: out = -(r / s) * f; break;
+    case 2: out = (r.square() / (s * s) - 1.0 / s) * f; break;
+    case 3: out = (3.0 * r / (s * s) - r.pow(3) / (s * s * s)) * f; break;
+    default: throw std::logic_error("InteractingBosons::pair_derivative: order " + std::to_string(order));
+  }
+  return out * (1.0 - torch::eye(dim(), x.options()));
+}
+
+torch::Tensor InteractingBosons::potential(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double k = mass() * options_.omega * options_.omega;
+  return 0.5 * k * x.square().sum(-1) + 0.5 * pair_derivative(x, 0).sum({-2, -1});
+}
+
+// ∂_a V = k x_a + Σ_b f′(x_a − x_b)
+torch::Tensor InteractingBosons::gradient(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double k = mass() * options_.omega * options_.omega;
+  return k * x + pair_derivative(x, 1).sum(-1);
+}
+
+// ∇²V = k I + Σ_{a<b} f″(x_a − x_b) (e_a − e_b)(e_a − e_b)ᵀ
+torch::Tensor InteractingBosons::hessian(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const double k = mass() * options_.omega * options_.omega;
+  return k * torch::eye(dim(), x.options()) + pair_laplacian(pair_derivative(x, 2));
+}
+
+// Σ_i u_i ∂_i∇²V = Σ_{a<b} f‴(x_a − x_b) (u_a − u_b) (e_a − e_b)(e_a − e_b)ᵀ
+torch::Tensor InteractingBosons::hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const {
+  check_positions(x, dim(), name());
+  const auto f3 = pair_derivative(x, 3).unsqueeze(1);         // (M, 1, d, d)
+  const auto u = U.transpose(1, 2);                           // (M, n, d)
+  const auto difference = u.unsqueeze(-1) - u.unsqueeze(-2);  // (M, n, d, d): u_a − u_b
+  return pair_laplacian(f3 * difference);
+}
+
 // ---- registry ----------------------------------------------------------------------
 
 namespace {
@@ -448,6 +550,25 @@ const std::map<std::string, Factory>& registry() {
            }
          }
          return std::unique_ptr<System>(new Harmonic(options));
+       }},
+      {"interacting_bosons",
+       [](const ParameterMap& overrides) {
+         const std::string name = "interacting_bosons";
+         auto options = apply_overrides(
+             name, overrides, with_dimension<InteractingBosonsOptions>(name, overrides),
+             [](InteractingBosonsOptions& o, const std::string& key, double value) {
+               if (key == "omega") o.omega = value;
+               else if (key == "g") o.g = value;
+               else if (key == "s2") o.s2 = value;
+               else if (key == "mean") o.mean = value;
+               else if (key == "sigma0") o.sigma0 = value;
+               else if (key == "phase") o.phase = value;
+               else if (key == "hbar") o.hbar = value;
+               else if (key == "mass") o.mass = value;
+               else return false;
+               return true;
+             });
+         return std::unique_ptr<System>(new InteractingBosons(options));
        }},
   };
   return factories;

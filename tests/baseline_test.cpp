@@ -43,6 +43,27 @@ TEST(GaussianBaseline, IsTheExactScoreOfAHarmonicGaussian) {
   }
 }
 
+TEST(GaussianBaseline, TrapKindUsesTheSystemsTrap) {
+  // Interacting bosons: the trap's ground state is stationary, so the trap
+  // baseline is −x/σ² at every time, whatever g.
+  auto system = make_system("interacting_bosons", {{"d", 3}, {"g", 1.0}});
+  BaselineOptions options;
+  options.kind = "trap";
+  GaussianBaseline baseline(*system, options);
+  const double variance = 0.1 / 2.0;  // ħ/(2mω)
+  torch::manual_seed(3);
+  const auto x = torch::randn({5, 3}, torch::kFloat64);
+  for (double t : {0.0, 0.7}) {
+    EXPECT_LT((baseline.score(x, t) + x / variance).abs().max().item<double>(), 1e-12) << "t=" << t;
+  }
+  // At g = 0 the trap is the whole potential: the same as the expansion at the minimum.
+  auto free = make_system("interacting_bosons", {{"d", 3}, {"g", 0.0}, {"mean", 0.2}, {"phase", 1.5}});
+  GaussianBaseline at_minimum(*free), trap(*free, options);
+  EXPECT_LT((at_minimum.score(x, 0.9) - trap.score(x, 0.9)).abs().max().item<double>(), 1e-12);
+  // A system without a trap says so.
+  EXPECT_THROW(GaussianBaseline(*make_system("morse_chain"), options), std::invalid_argument);
+}
+
 TEST(GaussianBaseline, MorseChainNormalModesAreThoseOfTheTridiagonalHessian) {
   auto system = make_system("morse_chain");  // d = 4, 2Dβ² = 1, λ = 0.3
   GaussianBaseline baseline(*system);

@@ -65,6 +65,59 @@ TEST(Potentials, HarmonicDerivativesMatchAutograd) {
       *make_system("harmonic", {{"d", 3}, {"omega_1", 2.0}, {"centre", 0.3}, {"mass", 1.7}}));
 }
 
+TEST(Potentials, InteractingBosonsDerivativesMatchAutograd) {
+  // Range s2 = 0.5 against positions of spread 1.5: every pair term matters.
+  expect_derivatives_match_autograd(*make_system("interacting_bosons", {{"d", 4}, {"s2", 0.5}, {"g", 2.0}}));
+}
+
+TEST(Potentials, InteractingBosonsMatchThePairSumAndFiniteDifferences) {
+  const auto system =
+      make_system("interacting_bosons", {{"d", 3}, {"s2", 0.3}, {"mass", 1.3}, {"omega", 0.8}});
+  const auto x = random_positions(4, 3, 11);
+  // The potential written out pair by pair.
+  const double A = 1.0 / (2.0 * std::sqrt(2.0 * M_PI * 0.3)), k = 1.3 * 0.8 * 0.8;
+  const auto V = system->potential(x);
+  for (int p = 0; p < 4; ++p) {
+    double v = 0;
+    for (int a = 0; a < 3; ++a) {
+      const double xa = x[p][a].item<double>();
+      v += 0.5 * k * xa * xa;
+      for (int b = a + 1; b < 3; ++b) {
+        const double r = xa - x[p][b].item<double>();
+        v += A * std::exp(-r * r / 0.6);
+      }
+    }
+    EXPECT_NEAR(V[p].item<double>(), v, 1e-13);
+  }
+  // Central differences: of the gradient along u give H u, of the Hessian the directional third order.
+  const double h = 1e-5;
+  const auto U = torch::randn({4, 3, 1}, torch::kFloat64);
+  const auto u = U.select(2, 0);
+  const auto dH = (system->hessian(x + h * u) - system->hessian(x - h * u)) / (2 * h);
+  EXPECT_LT((dH - system->hessian_directional(x, U).select(1, 0)).abs().max().item<double>(), 1e-7);
+  const auto dg = (system->gradient(x + h * u) - system->gradient(x - h * u)) / (2 * h);
+  const auto Hu = torch::matmul(system->hessian(x), u.unsqueeze(-1)).squeeze(-1);
+  EXPECT_LT((dg - Hu).abs().max().item<double>(), 1e-7);
+  // Permutation symmetry: swapping two particles swaps the gradient's entries.
+  const auto swap = torch::tensor({1, 0, 2});
+  const auto swapped = x.index_select(1, swap);
+  EXPECT_LT((system->potential(swapped) - V).abs().max().item<double>(), 1e-14);
+  EXPECT_LT((system->gradient(swapped).index_select(1, swap) - system->gradient(x)).abs().max().item<double>(),
+            1e-14);
+}
+
+TEST(Potentials, InteractingBosonsStartInTheTrapGroundState) {
+  const auto system = make_system("interacting_bosons", {{"d", 5}});
+  ASSERT_EQ(system->dim(), 5);
+  EXPECT_DOUBLE_EQ(system->hbar(), 0.1);  // DSM's value
+  for (double sigma : system->initial_state().sigma) EXPECT_NEAR(sigma, std::sqrt(0.1 / 2.0), 1e-15);
+  const auto trap = system->trap();
+  ASSERT_TRUE(trap.has_value());
+  EXPECT_DOUBLE_EQ(trap->stiffness[0], 1.0);
+  EXPECT_DOUBLE_EQ(trap->stiffness[1], 0.0);
+  EXPECT_FALSE(make_system("morse_chain")->trap().has_value());
+}
+
 TEST(Potentials, MorseChainValueAndDefaults) {
   auto system = make_system("morse_chain");
   ASSERT_EQ(system->dim(), 4);

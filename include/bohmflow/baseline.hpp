@@ -1,6 +1,7 @@
-// Gaussian baseline score from the harmonic approximation of V.
+// Gaussian baseline score from a harmonic approximation of V.
 //
-// Expand V to second order at its minimum r_eq, with mass-weighted normal
+// Expand V to second order at its minimum r_eq (or take the system's harmonic
+// trap), with mass-weighted normal
 // modes ∇²V(r_eq) = m U diag(ω²) Uᵀ. Each mode q = Uᵀ(x − r_eq) of a Gaussian
 // state then evolves independently:
 //   centroid  q_c(t) = q₀ cos ωt + (q̇₀/ω) sin ωt
@@ -21,7 +22,10 @@ namespace bohmflow {
 class System;
 
 struct BaselineOptions {
-  std::string kind = "minimum";  // "minimum": expansion at the minimum of V; "none": s_base = 0
+  // "minimum": expansion at the minimum of V (the reference); "trap": the
+  // system's harmonic trap alone (System::trap(), exact when the rest of V
+  // vanishes, e.g. interacting bosons at g = 0); "none": s_base = 0.
+  std::string kind = "minimum";
   int max_iterations = 200;      // Newton iterations for the minimum
   double gradient_tolerance = 1e-12;  // stop when |∇V(r_eq)|∞ is below this
   void validate() const;

@@ -4,6 +4,8 @@
 //   Morse chain   V = Σ_i D (1 − e^{−β x_i})² + λ Σ_i x_i x_{i+1}
 //   Double well   V = Σ_i D (x_i²/a² − 1)²                       (d = 1 in the paper)
 //   Harmonic      V = Σ_i ½ m ω_i² (x_i − a_i)²
+//   Interacting bosons (DSM's benchmark, arXiv 2305.19685)
+//                 V = Σ_i ½ m ω² x_i² + Σ_{i<j} g/(2√(2π s₂)) exp(−(x_i − x_j)²/(2 s₂))
 //
 // Initial state: ψ₀(x) ∝ Π_i exp(−(x_i − μ_i)²/(4σ_i²)) · e^{i c·x}, so that
 // |ψ₀|² is the product Gaussian N(μ, diag σ²) and every particle starts with
@@ -16,12 +18,19 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <torch/types.h>
 
 namespace bohmflow {
+
+// A harmonic trap inside a potential: V_trap = ½ (x − centre)ᵀ K (x − centre).
+struct Trap {
+  std::vector<double> centre;     // (d)
+  std::vector<double> stiffness;  // K, (d × d) row-major, symmetric positive definite
+};
 
 // Named scalar parameters of a system, e.g. {"d", 4}, {"D", 12.5}.
 using ParameterMap = std::map<std::string, double>;
@@ -58,6 +67,9 @@ class System {
   // Returns (M, n, d, d): entry [p, j, k, l] = Σ_i ∂_i∂_k∂_l V(x_p) U[p, i, j],
   // the derivative of the Hessian along the j-th direction.
   virtual torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const = 0;
+
+  // The system's harmonic trap, for the "trap" baseline; none by default.
+  virtual std::optional<Trap> trap() const { return std::nullopt; }
 
   // Exact score of |ψ₀|²: s₀(x) = −(x − μ)/σ². x: (M, d) → (M, d).
   torch::Tensor initial_score(const torch::Tensor& x) const;
@@ -161,10 +173,46 @@ class Harmonic : public System {
   torch::Tensor gradient(const torch::Tensor& x) const override;
   torch::Tensor hessian(const torch::Tensor& x) const override;
   torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const override;
+  std::optional<Trap> trap() const override;  // the whole potential
   const HarmonicOptions& options() const { return options_; }
 
  private:
   HarmonicOptions options_;
+};
+
+struct InteractingBosonsOptions {
+  int d = 2;             // number of particles (one coordinate each)
+  double omega = 1.0;    // trap frequency ω
+  double g = 1.0;        // pair interaction strength
+  double s2 = 0.1;       // squared range s₂ of the Gaussian pair interaction
+  double mean = 0.0;     // μ of |ψ₀|² on every axis
+  double sigma0 = 0.0;   // σ of |ψ₀|² per axis; 0 means the trap's ground state sqrt(ħ/(2mω))
+  double phase = 0.0;    // c of e^{ic·x} on every axis (v₀ = ħc/m)
+  double hbar = 0.1;     // ħ (DSM's value)
+  double mass = 1.0;     // m
+  void validate() const;
+};
+
+// With r = x_i − x_j and f(r) = A exp(−r²/(2s₂)), A = g/(2√(2π s₂)), the pair
+// sum's derivatives are those of f along e_i − e_j, so every order is a
+// (d × d) matrix of f^{(n)}(x_a − x_b): O(d²) per particle.
+class InteractingBosons : public System {
+ public:
+  explicit InteractingBosons(const InteractingBosonsOptions& options);
+  std::string name() const override { return "interacting_bosons"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  torch::Tensor potential(const torch::Tensor& x) const override;
+  torch::Tensor gradient(const torch::Tensor& x) const override;
+  torch::Tensor hessian(const torch::Tensor& x) const override;
+  torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const override;
+  std::optional<Trap> trap() const override;  // ½ m ω² |x|²
+  const InteractingBosonsOptions& options() const { return options_; }
+
+ private:
+  // f^{(n)}(x_a − x_b) for every ordered pair, zero on the diagonal: (M, d, d).
+  torch::Tensor pair_derivative(const torch::Tensor& x, int order) const;
+  InteractingBosonsOptions options_;
 };
 
 }  // namespace bohmflow
