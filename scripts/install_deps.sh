@@ -8,6 +8,7 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-openmp     # optimised BLAS behind libtorch (reference BLAS is ~10x slower)
   libgloo-dev             # headers for ProcessGroupGloo (CPU data parallelism)
+  libboost-dev            # Boost.Random's Sobol generator (quasi-Monte Carlo moments)
   libeigen3-dev libfftw3-dev libcli11-dev libgtest-dev libzip-dev nlohmann-json3-dev
   python3-numpy python3-matplotlib   # /usr/bin/python3 plotting and numpy round-trip tests
   time                               # /usr/bin/time -v in the benchmarks

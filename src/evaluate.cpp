@@ -17,7 +17,8 @@ std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count) {
   return steps;
 }
 
-EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps) {
+EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
+                                 const torch::Tensor& weights) {
   const int64_t K = propagation.x.size(0);
   for (auto s : steps) {
     if (s < 0 || s >= K) throw std::invalid_argument("ensemble_moments: step " + std::to_string(s) + " out of range");
@@ -27,9 +28,21 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
   EnsembleMoments out;
   out.steps = steps;
   out.t = propagation.t.index_select(0, index);
-  out.means = x.mean(1);
-  out.sigmas = x.std(1, /*unbiased=*/false);
-  out.energy = propagation.energy.index_select(0, index).mean(1);
+  const auto energy = propagation.energy.index_select(0, index);  // (K', M)
+  if (!weights.defined()) {
+    out.means = x.mean(1);
+    out.sigmas = x.std(1, /*unbiased=*/false);
+    out.energy = energy.mean(1);
+    return out;
+  }
+  if (weights.dim() != 1 || weights.size(0) != x.size(1)) {
+    throw std::invalid_argument("ensemble_moments: " + std::to_string(weights.numel()) + " weights for " +
+                                std::to_string(x.size(1)) + " particles");
+  }
+  const auto w = weights.to(x.options());
+  out.means = (w.view({1, -1, 1}) * x).sum(1);
+  out.sigmas = (w.view({1, -1, 1}) * (x - out.means.unsqueeze(1)).square()).sum(1).sqrt();
+  out.energy = (w.view({1, -1}) * energy).sum(1);
   return out;
 }
 

@@ -22,6 +22,9 @@ struct EnsembleMoments {
 // `count` step indices evenly spaced on [0, n_steps] (rounded; at most n_steps + 1).
 std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count);
 
-EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps);
+// With `weights` (M, summing to 1; e.g. a quadrature's) the moments are
+// weighted; without, every particle counts 1/M.
+EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
+                                 const torch::Tensor& weights = {});
 
 }  // namespace bohmflow
