@@ -12,6 +12,7 @@
 #include "bohmflow/distributed.hpp"
 #include "bohmflow/trainer.hpp"
 #include "bohmflow/evaluate.hpp"
+#include "bohmflow/sampling.hpp"
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/bohmian_1d.hpp"
 #include "bohmflow/progress.hpp"
