@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--dt", options.dt, "leapfrog step")->capture_default_str();
   app.add_option("--seed", options.seed, "seed of the initial positions")->capture_default_str();
   app.add_option("--batch", options.batch, "particles propagated together")->capture_default_str();
-  app.add_option("--data-out", output, "optional NPZ with t, kl, H_L, H_cross, n_out, M");
+  app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_memory_allocator();
   try {
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     progress.finish();
     std::cout << result.table();
     if (!output.empty()) {
-      bohmflow::save_kl(result, options.floor, output);
+      bohmflow::save_kl(result, output);
       std::cout << "saved " << output << "\n";
     }
     const double seconds =

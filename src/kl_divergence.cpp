@@ -27,15 +27,16 @@ void KlOptions::validate() const {
 
 std::string KlResult::table() const {
   std::ostringstream out;
-  out << std::setw(8) << "t" << std::setw(12) << "KL" << std::setw(15) << "H(rho_theta)"
+  out << std::setw(8) << "t" << std::setw(12) << "KL" << std::setw(12) << "+-" << std::setw(15) << "H(rho_theta)"
       << std::setw(12) << "H_cross" << std::setw(13) << "out-of-grid" << "\n";
   out << std::fixed;
   for (const auto& row : rows) {
     out << std::setprecision(4) << std::setw(8) << row.t << std::setprecision(6) << std::setw(12)
-        << row.kl << std::setprecision(4) << std::setw(15) << row.entropy << std::setw(12)
+        << row.kl << std::setw(12) << row.kl_error << std::setprecision(4) << std::setw(15) << row.entropy << std::setw(12)
         << row.cross_entropy << std::setw(13) << row.out_of_grid << "\n";
   }
-  out << "(M = " << M << " particles; out-of-grid ones are left out of the means)\n";
+  out << "(M = " << M << " particles; +-: Monte Carlo standard error of KL; out-of-grid particles\n"
+      << " are left out of the means)\n";
   return out.str();
 }
 
@@ -131,6 +132,7 @@ KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const Psi
 
   KlResult result;
   result.M = options.M;
+  result.floor = options.floor;
   for (size_t k = 0; k < S; ++k) {
     const auto learned = torch::cat(log_learned[k]);
     const auto exact = torch::cat(log_reference[k]);
@@ -143,6 +145,8 @@ KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const Psi
     const bool any = row.out_of_grid < options.M;
     const auto l = learned.masked_select(valid), e = exact.masked_select(valid);
     row.kl = any ? (l - e).mean().item<double>() : nan;
+    row.kl_error = any ? (l - e).std(/*unbiased=*/true).item<double>() / std::sqrt(static_cast<double>(l.numel()))
+                       : nan;
     row.entropy = any ? -l.mean().item<double>() : nan;
     row.cross_entropy = any ? -e.mean().item<double>() : nan;
     result.rows.push_back(row);
@@ -150,14 +154,15 @@ KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const Psi
   return result;
 }
 
-void save_kl(const KlResult& result, double floor, const std::string& path) {
+void save_kl(const KlResult& result, const std::string& path) {
   const int64_t S = static_cast<int64_t>(result.rows.size());
-  std::vector<double> t, kl, h, hc;
+  std::vector<double> t, kl, kl_err, h, hc;
   std::vector<int64_t> step, n_out;
   for (const auto& row : result.rows) {
     t.push_back(row.t);
     step.push_back(row.step);
     kl.push_back(row.kl);
+    kl_err.push_back(row.kl_error);
     h.push_back(row.entropy);
     hc.push_back(row.cross_entropy);
     n_out.push_back(row.out_of_grid);
@@ -166,11 +171,12 @@ void save_kl(const KlResult& result, double floor, const std::string& path) {
   npz.set("t", NpyArray::from_doubles(t, {S}));
   npz.set("step", NpyArray::from_int64s(step, {S}));
   npz.set("kl", NpyArray::from_doubles(kl, {S}));
+  npz.set("kl_err", NpyArray::from_doubles(kl_err, {S}));
   npz.set("H_L", NpyArray::from_doubles(h, {S}));
   npz.set("H_cross", NpyArray::from_doubles(hc, {S}));
   npz.set("n_out", NpyArray::from_int64s(n_out, {S}));
   npz.set("M", result.M);
-  npz.set("floor", floor);
+  npz.set("floor", result.floor);
   detail::create_parent_directory(path);
   npz.save(path);
 }

@@ -8,9 +8,11 @@
 
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/fft_reference.hpp"
+#include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_network.hpp"
+#include "bohmflow/trajectory.hpp"
 
 namespace bohmflow {
 namespace {
@@ -93,11 +95,37 @@ TEST_F(KlOfAHarmonicPacket, ExactScoreGivesKlNearZero) {
     EXPECT_GT(row.kl, 0.0) << row.t;
     EXPECT_LT(row.kl, 0.04) << row.t;
     EXPECT_NEAR(row.kl, row.cross_entropy - row.entropy, 1e-12);
+    EXPECT_GT(row.kl_error, 0.0);
+    EXPECT_LT(row.kl_error, row.kl);
   }
   // At t = 0, H(ρ_θ) is a Monte Carlo estimate of the Gaussian entropy
   // 1 + ln 2π + 2 ln σ (standard error about sqrt(2/M) = 0.03).
   EXPECT_NEAR(result.rows[0].entropy, 1.0 + std::log(2 * M_PI) + 2 * std::log(0.5), 0.1);
   EXPECT_NE(result.table().find("out-of-grid"), std::string::npos);
+
+  const auto path = scratch("kl.npz");
+  save_kl(result, path);
+  const auto npz = Npz::load(path);
+  EXPECT_EQ(npz.keys(), (std::vector<std::string>{"t", "step", "kl", "kl_err", "H_L", "H_cross", "n_out",
+                                                  "M", "floor"}));
+  EXPECT_EQ(npz.doubles("kl")[1], result.rows[1].kl);
+  EXPECT_EQ(npz.scalar_double("floor"), options_.floor);
+}
+
+TEST_F(KlOfAHarmonicPacket, ParticlesOutsideTheGridAreCountedAndLeftOut) {
+  // The central 20 x 20 points only (x in [-1.8, 1.8]): about 5% of the
+  // packet (mean 1, sigma 0.5) lies past the upper edge on each axis.
+  PsiSnapshots cropped = psi_;
+  for (auto& g : cropped.grids) g = std::vector<double>(g.begin() + 22, g.begin() + 42);
+  for (auto& p : cropped.psi) p = p.slice(0, 22, 42).slice(1, 22, 42).contiguous();
+  const auto result = reverse_kl(*system_, *network("minimum"), cropped, options_);
+  torch::manual_seed(options_.seed);
+  const auto x0 = sample_initial_positions(*system_, options_.M, torch::kFloat64);
+  const double lo = cropped.grids[0].front(), hi = cropped.grids[0].back();
+  const int64_t inside = ((x0 >= lo) & (x0 < hi)).all(1).sum().item<int64_t>();
+  EXPECT_GT(options_.M - inside, 50);
+  EXPECT_EQ(result.rows[0].out_of_grid, options_.M - inside);
+  EXPECT_TRUE(std::isfinite(result.rows[0].kl));
 }
 
 TEST_F(KlOfAHarmonicPacket, MissingQuantumForceShowsUpAsLargerKl) {

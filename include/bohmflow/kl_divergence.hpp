@@ -45,15 +45,17 @@ struct KlRow {
   double t = 0.0;             // snapshot time
   int64_t step = 0;           // leapfrog step compared, min(round(t/dt), n_steps)
   double kl = 0.0;            // KL(ρ_θ‖ρ)
+  double kl_error = 0.0;      // its Monte Carlo standard error, std(log ρ_θ − log ρ)/sqrt(M')
   double entropy = 0.0;       // H(ρ_θ) = −⟨log ρ_θ⟩
   double cross_entropy = 0.0; // H_cross = −⟨log ρ⟩
   int64_t out_of_grid = 0;    // particles outside the grid, left out of the means
 };
 
 struct KlResult {
-  int64_t M = 0;
+  int64_t M = 0;            // particles
+  double floor = 0.0;       // KlOptions::floor used
   std::vector<KlRow> rows;  // one per snapshot, in the file's order
-  std::string table() const;  // t, KL, H(rho_theta), H_cross, out-of-grid
+  std::string table() const;  // t, KL, its standard error, H(rho_theta), H_cross, out-of-grid
 };
 
 // Multilinear interpolation of `field` ((N_0, …, N_{d−1}) float64) given on the
@@ -68,7 +70,8 @@ torch::Tensor interpolate_multilinear(const std::vector<std::vector<double>>& ax
 KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const PsiSnapshots& psi,
                     const KlOptions& options, const StepCallback& progress = {});
 
-// Writes t, step, kl, H_L, H_cross, n_out (S each), M, floor (the reference's keys, plus step and floor).
-void save_kl(const KlResult& result, double floor, const std::string& path);
+// Writes t, step, kl, kl_err, H_L, H_cross, n_out (S each), M, floor (the
+// reference's keys, plus step, kl_err and floor).
+void save_kl(const KlResult& result, const std::string& path);
 
 }  // namespace bohmflow
