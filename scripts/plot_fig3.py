@@ -3,8 +3,9 @@
 
 (a) the Fisher loss and (b) the energy error |<E> - E_exact| against the epoch,
 both on a log scale. Reads the NPZ of extract_training_log (keys epochs,
-losses, e_mean; E_exact if present) and takes E_exact from, in this order,
---E-exact, the training NPZ, or the FFT reference NPZ (key E_exact).
+losses, e_mean; e_mean_resolution and E_exact if present) and takes E_exact
+from, in this order, --E-exact, the training NPZ, or the FFT reference NPZ
+(key E_exact). A dotted line marks the rounding of the printed E_mean.
 
 The training NPZ comes from a real run's log; when it is missing the script
 says so and exits with status 0 without drawing (so the main job goes on).
@@ -88,6 +89,13 @@ def main():
                          color=color, lw=1.2)
     else:
         ax2.text(0.5, 0.5, 'no E_mean in the log', transform=ax2.transAxes, ha='center')
+    resolution = float(data['e_mean_resolution']) if 'e_mean_resolution' in data.files else 0.0
+    if resolution > 0:
+        # Below this the logged E_mean cannot resolve the error (it is rounded when printed).
+        ax2.axhline(resolution, color='0.45', lw=0.8, ls=':')
+        ax2.text(0.03, resolution, f'log prints E_mean to $\\pm${resolution:.0e}',
+                 transform=ax2.get_yaxis_transform(), va='bottom', ha='left', fontsize=8,
+                 color='0.35')
     ax2.set_ylabel(r'$|\langle E\rangle - E_{\mathrm{exact}}|$')
     ax2.text(0.97, 0.96, rf'$E_{{\mathrm{{exact}}}} = {E_exact:.6f}$', transform=ax2.transAxes,
              ha='right', va='top', fontsize=9, color='0.3')

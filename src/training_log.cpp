@@ -1,5 +1,6 @@
 #include "bohmflow/training_log.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -17,6 +18,7 @@ void TrainingLog::append(const TrainingLog& other) {
   losses.insert(losses.end(), other.losses.begin(), other.losses.end());
   e_mean.insert(e_mean.end(), other.e_mean.begin(), other.e_mean.end());
   measured.insert(measured.end(), other.measured.begin(), other.measured.end());
+  e_mean_resolution = std::max(e_mean_resolution, other.e_mean_resolution);
 }
 
 void TrainingLog::interpolate_energy() {
@@ -41,6 +43,20 @@ void TrainingLog::interpolate_energy() {
     }
   }
 }
+
+namespace {
+
+// Half a unit of the last printed digit of a number: "2.3240" → 5e-05, "7.1e-04" → 5e-06.
+double print_resolution(const std::string& text) {
+  const size_t e = text.find_first_of("eE");
+  const std::string mantissa = text.substr(0, e);
+  const size_t point = mantissa.find('.');
+  const int decimals = point == std::string::npos ? 0 : static_cast<int>(mantissa.size() - point - 1);
+  const int exponent = e == std::string::npos ? 0 : std::stoi(text.substr(e + 1));
+  return 0.5 * std::pow(10.0, exponent - decimals);
+}
+
+}  // namespace
 
 TrainingLog parse_training_log(std::istream& in, const std::string& source) {
   static const std::regex epoch_line(R"(^Epoch\s+(\d+)/\d+:\s+loss=([\dEe\-+.]+))");
@@ -68,6 +84,7 @@ TrainingLog parse_training_log(std::istream& in, const std::string& source) {
     if (std::regex_search(line, match, energy)) {
       log.e_mean.push_back(number(match[1].str(), line_number));
       log.measured.push_back(true);
+      log.e_mean_resolution = std::max(log.e_mean_resolution, print_resolution(match[1].str()));
     } else {
       log.e_mean.push_back(std::numeric_limits<double>::quiet_NaN());
       log.measured.push_back(false);
@@ -99,6 +116,7 @@ void save_training_log(const TrainingLog& log, const std::string& path) {
   npz.set("epochs", NpyArray::from_int64s(log.epochs, {E}));
   npz.set("losses", NpyArray::from_doubles(log.losses, {E}));
   npz.set("e_mean", NpyArray::from_doubles(log.e_mean, {E}));
+  npz.set("e_mean_resolution", log.e_mean_resolution);
   detail::create_parent_directory(path);
   npz.save(path);
 }

@@ -31,7 +31,7 @@ def write_inputs(work):
              V_grid=(x ** 2 / 4 - 1) ** 2, a=2.0, T=1.0, D=1.0)
     epochs = np.arange(1, 301)
     np.savez(os.path.join(work, 'fig3.npz'), epochs=epochs, losses=np.exp(-epochs / 50) + 1e-3,
-             e_mean=2.0 + np.exp(-epochs / 80))
+             e_mean=2.0 + np.exp(-epochs / 80), e_mean_resolution=5e-5)
     np.savez(os.path.join(work, 'fft.npz'), E_exact=2.0)
     ft = np.linspace(0, 1, 11)
     means = np.stack([np.cos(ft * (i + 1)) for i in range(3)], axis=1)

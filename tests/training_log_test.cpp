@@ -47,6 +47,9 @@ TEST(TrainingLog, ParsesEpochLinesAndTheirEnergies) {
   EXPECT_TRUE(std::isnan(log.e_mean[0]));
   EXPECT_EQ(log.e_mean[1], 2.3);
   EXPECT_EQ(log.e_mean[3], 2.32);
+  EXPECT_DOUBLE_EQ(log.e_mean_resolution, 5e-5);  // printed as 2.3200: four decimals
+  std::istringstream exponent("Epoch 1/2: loss=1e-3 | E_mean=2.32e+00\n");
+  EXPECT_DOUBLE_EQ(parse_training_log(exponent, "e.log").e_mean_resolution, 5e-3);
 }
 
 TEST(TrainingLog, ConcatenatesInOrderAndInterpolatesTheEnergyOntoEveryEpoch) {
@@ -91,7 +94,9 @@ TEST(TrainingLog, CliWritesEpochsLossesAndEnergy) {
                               scratch("b.log").string() + "' >/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0);
   const auto npz = Npz::load(out.string());
-  EXPECT_EQ(npz.keys(), (std::vector<std::string>{"epochs", "losses", "e_mean"}));
+  EXPECT_EQ(npz.keys(),
+            (std::vector<std::string>{"epochs", "losses", "e_mean", "e_mean_resolution"}));
+  EXPECT_DOUBLE_EQ(npz.scalar_double("e_mean_resolution"), 5e-5);
   EXPECT_EQ(npz.doubles("epochs"), (std::vector<double>{1, 2, 3, 4, 5, 8, 9}));
   EXPECT_EQ(npz.doubles("losses").back(), 9e-4);
   EXPECT_NEAR(npz.doubles("e_mean")[2], 2.31, 1e-15);

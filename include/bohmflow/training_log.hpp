@@ -23,6 +23,8 @@ struct TrainingLog {
   std::vector<double> losses;   // (E) Fisher loss
   std::vector<double> e_mean;   // (E) ⟨E⟩; NaN where not logged (before interpolate_energy)
   std::vector<bool> measured;   // (E) whether the line itself had E_mean
+  double e_mean_resolution = 0;  // half a unit of the last digit E_mean is printed with
+                                 // (coarsest over the lines; 5e-05 for "2.3240"); 0 without E_mean
 
   size_t size() const { return epochs.size(); }
   void append(const TrainingLog& other);
@@ -37,7 +39,7 @@ TrainingLog parse_training_log(std::istream& in, const std::string& source);
 // A file without epoch lines is skipped with a warning on `warnings` (if given).
 TrainingLog read_training_logs(const std::vector<std::string>& paths,
                                std::ostream* warnings = nullptr);
-// Writes epochs (int64), losses, e_mean (float64), atomically.
+// Writes epochs (int64), losses, e_mean, e_mean_resolution (float64), atomically.
 void save_training_log(const TrainingLog& log, const std::string& path);
 
 }  // namespace bohmflow
