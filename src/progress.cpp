@@ -81,7 +81,8 @@ void ProgressReporter::update(int64_t done) {
     return;
   }
   const int64_t decile = total_ > 0 ? done * 10 / total_ : 10;
-  if ((decile > last_decile_ && done < total_) || since_print >= line_interval_s_) {
+  // The line for done == total is finish()'s, so it is printed once.
+  if (done < total_ && (decile > last_decile_ || since_print >= line_interval_s_)) {
     last_decile_ = std::max(decile, last_decile_);
     print_line(done);
   }

@@ -33,6 +33,17 @@ TEST(ProgressReporter, LinesAfterTheIntervalEvenWithinTenPercent) {
   EXPECT_EQ(count_lines(out.str()), 2) << out.str();
 }
 
+TEST(ProgressReporter, FinalLineOnceEvenWhenTheIntervalHasPassed) {
+  std::ostringstream out;
+  ProgressReporter progress(2, "batches", ProgressReporter::Style::Lines, &out, 1e-9);
+  progress.update(1);
+  progress.update(2);
+  progress.finish();
+  const std::string text = out.str();
+  EXPECT_EQ(count_lines(text), 2) << text;  // 1/2, then the final line
+  EXPECT_EQ(text.find("done in"), text.rfind("done in")) << text;
+}
+
 TEST(ProgressReporter, BarRedrawsOneLine) {
   std::ostringstream out;
   ProgressReporter progress(4, "bar", ProgressReporter::Style::Bar, &out);
