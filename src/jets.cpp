@@ -53,6 +53,9 @@ std::vector<std::vector<std::vector<int>>> set_partitions(int n) {
   return out;
 }
 
+// Rows of [W; 1] per stream in the first layer: enough for order 4 or traced |β| = 3.
+constexpr int64_t kFirstRows = 4;
+
 torch::Tensor index_tensor(const std::vector<int64_t>& values, std::vector<int64_t> shape) {
   return torch::tensor(values, torch::kInt64).reshape(shape);
 }
@@ -74,6 +77,12 @@ torch::Tensor softplus_derivatives(const torch::Tensor& z, int max_k) {
 
 JetLayout::JetLayout(int d, JetLevel level) : d_(d), level_(level) {
   if (d < 1) throw std::invalid_argument("JetLayout: d must be >= 1");
+  switch (level) {
+    case JetLevel::kGradient: max_order_ = 1, traced_order_ = -1; break;
+    case JetLevel::kForce: max_order_ = 2, traced_order_ = 1; break;
+    case JetLevel::kJacobian: max_order_ = 4, traced_order_ = -1; break;
+    case JetLevel::kTangent: max_order_ = 4, traced_order_ = 3; break;
+  }
   for (int n = 1; n <= max_order(); ++n) {
     for (auto& alpha : sorted_multi_indices(d, n)) {
       full_index_[alpha] = static_cast<int64_t>(entries_.size());
@@ -82,7 +91,7 @@ JetLayout::JetLayout(int d, JetLevel level) : d_(d), level_(level) {
     }
   }
   if (has_traced()) {
-    for (auto& beta : sorted_multi_indices(d, 3)) {
+    for (auto& beta : sorted_multi_indices(d, traced_order_)) {
       traced_index_[beta] = static_cast<int64_t>(entries_.size());
       entries_.push_back(beta);
       entry_traced_.push_back(true);
@@ -165,7 +174,7 @@ void JetLayout::build_tables() {
       }
       continue;
     }
-    // Traced entry ∂_β Δ: positions 0…2 carry β, positions 3 and 4 the
+    // Traced entry ∂_β Δ: positions 0…n−1 carry β, positions n and n+1 the
     // traced pair (i, i).
     for (const auto& partition : set_partitions(n + 2)) {
       std::vector<Factor> factors;
@@ -178,7 +187,7 @@ void JetLayout::build_tables() {
         for (int p : block) if (p < n) rest.push_back(values[p]);
         if (has_i && has_j) {
           shared = true;
-          factors.emplace_back(rest.size() == 3 ? Factor{0, traced(rest)}
+          factors.emplace_back(static_cast<int>(rest.size()) == n ? Factor{0, traced(rest)}
                                                 : Factor{1, traced_lower(rest)});
         } else if (has_i) {
           with_i = rest;
@@ -229,19 +238,16 @@ void JetLayout::build_tables() {
   for (int64_t e = 0; e < S; ++e) {
     auto padded = entries_[e];
     for (int v : padded) rows.push_back(v);
-    for (size_t k = padded.size(); k < 4; ++k) rows.push_back(d_);
+    for (size_t k = padded.size(); k < kFirstRows; ++k) rows.push_back(d_);
     traced_flags.push_back(entry_traced_[e] ? 1 : 0);
     orders.push_back(static_cast<int64_t>(padded.size()) + (entry_traced_[e] ? 2 : 0));
   }
-  first_rows_ = index_tensor(rows, {S, 4});
+  first_rows_ = index_tensor(rows, {S, kFirstRows});
   first_traced_ = index_tensor(traced_flags, {S});
   stream_order_ = index_tensor(orders, {S});
 
   // Dense index maps: dense position → stream.
-  dense_index_.resize(6);
-  for (int n = 1; n <= max_order() + (has_traced() ? 1 : 0); ++n) {
-    const int order = n <= max_order() ? n : 3;
-    const bool is_traced = n > max_order();
+  const auto dense_table = [&](int order, bool is_traced) {
     int64_t count = 1;
     for (int k = 0; k < order; ++k) count *= d_;
     std::vector<int64_t> table(count);
@@ -254,8 +260,11 @@ void JetLayout::build_tables() {
       }
       table[flat_index] = is_traced ? traced(alpha) : full(alpha);
     }
-    dense_index_[n] = index_tensor(table, {count});
-  }
+    return index_tensor(table, {count});
+  };
+  dense_index_.resize(max_order() + 1);
+  for (int n = 1; n <= max_order(); ++n) dense_index_[n] = dense_table(n, false);
+  if (has_traced()) traced_dense_index_ = dense_table(traced_order(), true);
 }
 
 torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor& W) const {
@@ -268,7 +277,7 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
     const auto traced_mask = first_traced_.to(device).to(W.scalar_type()).unsqueeze(1);
     products = products * (1 + traced_mask * (norm2 - 1));
   }
-  const auto sigma = softplus_derivatives(z, has_traced() ? 5 : max_order());                  // (K+1, M, H)
+  const auto sigma = softplus_derivatives(z, max_sigma_order());            // (K+1, M, H)
   const auto per_stream = sigma.index_select(0, stream_order_.to(device));  // (S, M, H)
   return per_stream * products.unsqueeze(1);
 }
@@ -289,7 +298,7 @@ torch::Tensor JetLayout::extended_factors(const torch::Tensor& Xz) const {
 
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {
   const auto device = z.device();
-  const auto sigma = softplus_derivatives(z, has_traced() ? 5 : max_order());
+  const auto sigma = softplus_derivatives(z, max_sigma_order());
   const auto factors = extended_factors(Xz);
   auto out = torch::zeros_like(Xz);
   for (const auto& group : groups_) {
@@ -303,26 +312,26 @@ torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Ten
   return out;
 }
 
-torch::Tensor JetLayout::dense(const torch::Tensor& X, int n) const {
-  if (n >= static_cast<int>(dense_index_.size()) || !dense_index_[n].defined()) {
-    throw std::logic_error("JetLayout: this jet level does not carry that order");
-  }
+torch::Tensor JetLayout::dense(const torch::Tensor& X, const torch::Tensor& index, int order) const {
+  if (!index.defined()) throw std::logic_error("JetLayout: this jet level does not carry that order");
   std::vector<int64_t> shape = {X.size(1)};
-  const int order = n <= max_order() ? n : 3;
   for (int k = 0; k < order; ++k) shape.push_back(d_);
-  return X.index_select(0, dense_index_[n].to(X.device())).t().reshape(shape);
+  return X.index_select(0, index.to(X.device())).t().reshape(shape);
 }
 
-torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return dense(X, 1); }
-torch::Tensor JetLayout::hessian(const torch::Tensor& X) const { return dense(X, 2); }
-torch::Tensor JetLayout::third(const torch::Tensor& X) const { return dense(X, 3); }
-torch::Tensor JetLayout::fourth(const torch::Tensor& X) const {
-  if (max_order() < 4) throw std::logic_error("JetLayout: fourth order needs JetLevel::kJacobian");
-  return dense(X, 4);
+torch::Tensor JetLayout::full_dense(const torch::Tensor& X, int order) const {
+  if (order > max_order()) {
+    throw std::logic_error("JetLayout: order " + std::to_string(order) + " needs JetLevel::kJacobian");
+  }
+  return dense(X, dense_index_[order], order);
 }
-torch::Tensor JetLayout::traced_third(const torch::Tensor& X) const {
-  if (!has_traced()) throw std::logic_error("JetLayout: ∇³Δ needs JetLevel::kTangent");
-  return dense(X, 5);
+
+torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return full_dense(X, 1); }
+torch::Tensor JetLayout::hessian(const torch::Tensor& X) const { return full_dense(X, 2); }
+torch::Tensor JetLayout::third(const torch::Tensor& X) const { return full_dense(X, 3); }
+torch::Tensor JetLayout::fourth(const torch::Tensor& X) const { return full_dense(X, 4); }
+torch::Tensor JetLayout::laplacian_derivatives(const torch::Tensor& X) const {
+  return dense(X, traced_dense_index_, traced_order());
 }
 
 }  // namespace detail

@@ -171,16 +171,19 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
 
   const auto B = baseline_->precision(t, x.options());
   out.jacobian = jets.hessian(Y) - B;
+  if (order == ScoreOrder::kForce) {
+    out.grad_lap = jets.laplacian_derivatives(Y);
+    return out;
+  }
+
   out.third = jets.third(Y);
   out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
-  if (order == ScoreOrder::kForce) return out;
-
   const auto fourth = jets.fourth(Y);
   out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
   out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
   if (order == ScoreOrder::kJacobian) return out;
 
-  out.grad3_lap = jets.traced_third(Y);
+  out.grad3_lap = jets.laplacian_derivatives(Y);
   return out;
 }
 
