@@ -1,9 +1,11 @@
 #include "jets.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 
 #include <torch/torch.h>
 
@@ -60,17 +62,302 @@ torch::Tensor index_tensor(const std::vector<int64_t>& values, std::vector<int64
   return torch::tensor(values, torch::kInt64).reshape(shape);
 }
 
+// σ = log(1 + eᶻ); with p = sigmoid(z), q = p(1 − p), and p' = q, q' = q(1 − 2p):
+//   σ' = p,  σ⁽ᵏ⁾ = q R_k(p) (k ≥ 2),  R_2 = 1,  R_{k+1} = (1 − 2p) R_k + q R_k',
+// e.g. R_3 = 1 − 2p, R_4 = 1 − 6p + 6p², R_5 = 1 − 14p + 36p² − 24p³.
+// Returns the coefficients of R_k in powers of p for k = 2…max_k (R[0], R[1] empty).
+std::vector<std::vector<double>> sigma_polynomials(int max_k) {
+  std::vector<std::vector<double>> R(std::max(max_k, 2) + 1);
+  R[2] = {1.0};
+  for (int k = 2; k < max_k; ++k) {
+    std::vector<double> next(R[k].size() + 1, 0.0);
+    for (size_t n = 0; n < R[k].size(); ++n) {
+      const double r = R[k][n];
+      next[n] += r;          // (1 − 2p) r pⁿ
+      next[n + 1] -= 2 * r;
+      next[n] += n * r;      // (p − p²) n r pⁿ⁻¹
+      next[n + 1] -= n * r;
+    }
+    R[k + 1] = std::move(next);
+  }
+  return R;
+}
+
+// Σ_n c_n pⁿ, for a tensor or a double p.
+template <class T>
+T horner(const std::vector<double>& c, const T& p) {
+  T value = p * 0.0 + c.back();
+  for (size_t n = c.size() - 1; n-- > 0;) value = value * p + c[n];
+  return value;
+}
+
+// ---- The fused Faà di Bruno kernels -------------------------------------
+//
+// A layer's output streams are Σ_terms c σ^{(k)}(z) Π_b F_b over the terms of
+// the layout, F_b a stream of z or an extended factor. Both passes walk the
+// M·H (particle, unit) pairs in blocks short enough that every stream's slice
+// of a block stays in cache, and compute the extended factors of a block on
+// the fly.
+
+constexpr int64_t kBlock = 128;     // (particle, unit) pairs per block
+constexpr int kTermColumns = 7;     // output, σ order, n factors, 4 factor ids
+constexpr int kMaxFactors = 4;
+
+// Read-only views of a layout's tables and of one call's tensors.
+struct KernelTables {
+  int64_t S, d, n_tl, n_p, n_terms, MH;
+  int max_sigma;
+  const int64_t* terms;
+  const double* coefficients;
+  const int64_t *traced_lower, *pair_left, *pair_right;
+  std::vector<std::vector<double>> R;  // σ polynomials up to max_sigma + 1 (the backward's)
+};
+
+// σ^{(k)} over a block, k = 1…K, into sigma[k·L + j] (row 0 unused).
+void sigma_block(const KernelTables& t, const double* z, int64_t L, int K, double* sigma) {
+  for (int64_t j = 0; j < L; ++j) {
+    const double p = 1.0 / (1.0 + std::exp(-z[j]));
+    const double q = p * (1.0 - p);
+    sigma[L + j] = p;
+    for (int k = 2; k <= K; ++k) sigma[k * L + j] = q * horner(t.R[k], p);
+  }
+}
+
+// The extended factors of a block: E[m·L + j], traced lower entries then pairs,
+//   ∂_{β'}Δz = Σ_i ∂_{β' i i} z,   P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z.
+void extended_block(const KernelTables& t, const double* X, int64_t j0, int64_t L, double* E) {
+  std::fill(E, E + (t.n_tl + t.n_p) * L, 0.0);
+  for (int64_t m = 0; m < t.n_tl; ++m) {
+    double* e = E + m * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const double* x = X + t.traced_lower[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) e[j] += x[j];
+    }
+  }
+  for (int64_t m = 0; m < t.n_p; ++m) {
+    double* e = E + (t.n_tl + m) * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const double* a = X + t.pair_left[m * t.d + i] * t.MH + j0;
+      const double* b = X + t.pair_right[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) e[j] += a[j] * b[j];
+    }
+  }
+}
+
+// out += c σ Π_b F_b over a block.
+template <int N>
+void term_forward(double* out, double c, const double* sigma, const double* const* F, int64_t L) {
+  for (int64_t j = 0; j < L; ++j) {
+    double v = c * sigma[j];
+    for (int b = 0; b < N; ++b) v *= F[b][j];
+    out[j] += v;
+  }
+}
+
+// The same term's share of the backward, with g the gradient of its output:
+//   dσ += c g Π_b F_b,   dF_b += c g σ Π_{b' ≠ b} F_{b'}.
+template <int N>
+void term_backward(const double* g, double c, const double* sigma, const double* const* F,
+                   double* d_sigma, double* const* dF, int64_t L) {
+  for (int64_t j = 0; j < L; ++j) {
+    double v = c * g[j];
+    for (int b = 0; b < N; ++b) v *= F[b][j];
+    d_sigma[j] += v;
+  }
+  for (int b = 0; b < N; ++b) {
+    double* d = dF[b];
+    for (int64_t j = 0; j < L; ++j) {
+      double v = c * g[j] * sigma[j];
+      for (int other = 0; other < N; ++other) {
+        if (other != b) v *= F[other][j];
+      }
+      d[j] += v;
+    }
+  }
+}
+
+// Calls visit(std::integral_constant<int, n>) for a term's n = 1…4 factors,
+// so that the loops over a block are unrolled for each n.
+template <class Visit>
+void with_factor_count(int n, const Visit& visit) {
+  switch (n) {
+    case 1: visit(std::integral_constant<int, 1>{}); break;
+    case 2: visit(std::integral_constant<int, 2>{}); break;
+    case 3: visit(std::integral_constant<int, 3>{}); break;
+    default: visit(std::integral_constant<int, 4>{}); break;
+  }
+}
+
+// Factor f's slice of the block at j0: a stream of `streams` (S, M·H), or
+// row f − S of the block's extended buffer (n_ext, L). For values and gradients alike.
+template <class T>
+T* factor_block(const KernelTables& t, T* streams, T* extended, int64_t f, int64_t j0, int64_t L) {
+  return f < t.S ? streams + f * t.MH + j0 : extended + (f - t.S) * L;
+}
+
+// Calls visit(r, row, F) for every term r, F its factors' slices of the block.
+template <class Visit>
+void for_each_term(const KernelTables& t, const double* X, const double* E, int64_t j0, int64_t L,
+                   const Visit& visit) {
+  const double* F[kMaxFactors];
+  for (int64_t r = 0; r < t.n_terms; ++r) {
+    const int64_t* row = t.terms + r * kTermColumns;
+    for (int b = 0; b < row[2]; ++b) F[b] = factor_block(t, X, E, row[3 + b], j0, L);
+    visit(r, row, F);
+  }
+}
+
+// Runs body(j0, L) over the blocks of [0, MH), split across intra-op threads.
+template <class Body>
+void for_each_block(int64_t MH, const Body& body) {
+  const int64_t n_blocks = (MH + kBlock - 1) / kBlock;
+  at::parallel_for(0, n_blocks, 1, [&](int64_t first, int64_t last) {
+    for (int64_t block = first; block < last; ++block) {
+      const int64_t j0 = block * kBlock;
+      body(j0, std::min(kBlock, MH - j0));
+    }
+  });
+}
+
+// out: (S, M·H) from z: (M·H), X: (S, M·H).
+void faa_di_bruno_forward(const KernelTables& t, const double* z, const double* X, double* out) {
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) {
+    std::vector<double> sigma((t.max_sigma + 1) * L), E((t.n_tl + t.n_p) * L);
+    sigma_block(t, z + j0, L, t.max_sigma, sigma.data());
+    extended_block(t, X, j0, L, E.data());
+    for (int64_t s = 0; s < t.S; ++s) std::fill(out + s * t.MH + j0, out + s * t.MH + j0 + L, 0.0);
+    for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F) {
+      with_factor_count(static_cast<int>(row[2]), [&](auto n) {
+        term_forward<decltype(n)::value>(out + row[0] * t.MH + j0, t.coefficients[r],
+                                         sigma.data() + row[1] * L, F, L);
+      });
+    });
+  });
+}
+
+// dz: (M·H), dX: (S, M·H) from the output gradient g: (S, M·H).
+void faa_di_bruno_backward(const KernelTables& t, const double* z, const double* X, const double* g,
+                           double* dz, double* dX) {
+  const int K = t.max_sigma;
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) {
+    const int64_t n_ext = t.n_tl + t.n_p;
+    std::vector<double> sigma((K + 2) * L), E(n_ext * L), d_sigma((K + 1) * L, 0.0), dE(n_ext * L, 0.0);
+    sigma_block(t, z + j0, L, K + 1, sigma.data());
+    extended_block(t, X, j0, L, E.data());
+    for (int64_t s = 0; s < t.S; ++s) std::fill(dX + s * t.MH + j0, dX + s * t.MH + j0 + L, 0.0);
+    double* dF[kMaxFactors];
+    for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F) {
+      for (int b = 0; b < row[2]; ++b) dF[b] = factor_block(t, dX, dE.data(), row[3 + b], j0, L);
+      with_factor_count(static_cast<int>(row[2]), [&](auto n) {
+        term_backward<decltype(n)::value>(g + row[0] * t.MH + j0, t.coefficients[r],
+                                          sigma.data() + row[1] * L, F, d_sigma.data() + row[1] * L,
+                                          dF, L);
+      });
+    });
+    // The extended factors' share, back onto the streams they are built from.
+    for (int64_t m = 0; m < t.n_tl; ++m) {
+      const double* de = dE.data() + m * L;
+      for (int64_t i = 0; i < t.d; ++i) {
+        double* dx = dX + t.traced_lower[m * t.d + i] * t.MH + j0;
+        for (int64_t j = 0; j < L; ++j) dx[j] += de[j];
+      }
+    }
+    for (int64_t m = 0; m < t.n_p; ++m) {
+      const double* de = dE.data() + (t.n_tl + m) * L;
+      for (int64_t i = 0; i < t.d; ++i) {
+        const int64_t left = t.pair_left[m * t.d + i], right = t.pair_right[m * t.d + i];
+        const double* a = X + left * t.MH + j0;
+        const double* b = X + right * t.MH + j0;
+        double* da = dX + left * t.MH + j0;
+        double* db = dX + right * t.MH + j0;
+        for (int64_t j = 0; j < L; ++j) da[j] += de[j] * b[j];
+        for (int64_t j = 0; j < L; ++j) db[j] += de[j] * a[j];
+      }
+    }
+    // dz = Σ_k σ^{(k+1)} dσ^{(k)}
+    for (int64_t j = 0; j < L; ++j) {
+      double v = 0;
+      for (int k = 1; k <= K; ++k) v += sigma[(k + 1) * L + j] * d_sigma[k * L + j];
+      dz[j0 + j] = v;
+    }
+  });
+}
+
 }  // namespace
 
-// σ = log(1 + eᶻ); with p = sigmoid(z), q = p(1 − p):
-//   σ' = p, σ'' = q, σ''' = q(1 − 2p), σ⁗ = q(1 − 6p + 6p²), σ⁽⁵⁾ = q(1 − 2p)(1 − 12p + 12p²).
+// softplus_layer as an autograd Function: the forward and backward kernels
+// above, with the layout's tables saved as tensors (the graph keeps them
+// alive, whatever happens to the layout).
+struct JetLayout::FaaDiBruno : public torch::autograd::Function<JetLayout::FaaDiBruno> {
+  static KernelTables tables(const torch::autograd::AutogradContext& ctx, int64_t MH) {
+    const auto& data = ctx.saved_data;
+    const auto& terms = data.at("terms").toTensor();
+    const auto& traced_lower = data.at("traced_lower").toTensor();
+    const auto& pair_left = data.at("pair_left").toTensor();
+    KernelTables t;
+    t.S = data.at("S").toInt();
+    t.d = data.at("d").toInt();
+    t.n_tl = traced_lower.size(0);
+    t.n_p = pair_left.size(0);
+    t.n_terms = terms.size(0);
+    t.MH = MH;
+    t.max_sigma = static_cast<int>(data.at("max_sigma").toInt());
+    t.terms = terms.data_ptr<int64_t>();
+    t.coefficients = data.at("coefficients").toTensor().data_ptr<double>();
+    t.traced_lower = traced_lower.data_ptr<int64_t>();
+    t.pair_left = pair_left.data_ptr<int64_t>();
+    t.pair_right = data.at("pair_right").toTensor().data_ptr<int64_t>();
+    t.R = sigma_polynomials(t.max_sigma + 1);
+    return t;
+  }
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z,
+                               const torch::Tensor& Xz, const JetLayout* layout) {
+    TORCH_CHECK(z.device().is_cpu() && z.scalar_type() == torch::kFloat64 &&
+                    Xz.device().is_cpu() && Xz.scalar_type() == torch::kFloat64,
+                "JetLayout::softplus_layer: the fused kernel takes float64 CPU tensors");
+    TORCH_CHECK(Xz.dim() == 3 && Xz.size(0) == layout->num_streams() && z.sizes() == Xz.sizes().slice(1),
+                "JetLayout::softplus_layer: z (M, H) and Xz (S, M, H) do not match the layout");
+    auto& data = ctx->saved_data;
+    data["S"] = layout->num_streams();
+    data["d"] = static_cast<int64_t>(layout->d_);
+    data["max_sigma"] = static_cast<int64_t>(layout->max_sigma_order());
+    data["terms"] = layout->terms_;
+    data["coefficients"] = layout->coefficients_;
+    data["traced_lower"] = layout->traced_lower_;
+    data["pair_left"] = layout->pair_left_;
+    data["pair_right"] = layout->pair_right_;
+    const auto z_c = z.contiguous(), X_c = Xz.contiguous();
+    ctx->save_for_backward({z_c, X_c});
+    auto out = torch::empty_like(X_c);
+    faa_di_bruno_forward(tables(*ctx, z_c.numel()), z_c.data_ptr<double>(), X_c.data_ptr<double>(),
+                         out.data_ptr<double>());
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "JetLayout::softplus_layer: its backward is not differentiable (create_graph)");
+    const auto saved = ctx->get_saved_variables();
+    const auto& z = saved[0];
+    const auto& X = saved[1];
+    if (!grads[0].defined()) return {torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    const auto g = grads[0].contiguous();
+    auto dz = torch::empty_like(z);
+    auto dX = torch::empty_like(X);
+    faa_di_bruno_backward(tables(*ctx, z.numel()), z.data_ptr<double>(), X.data_ptr<double>(),
+                          g.data_ptr<double>(), dz.data_ptr<double>(), dX.data_ptr<double>());
+    return {dz, dX, torch::Tensor()};
+  }
+};
+
 torch::Tensor softplus_derivatives(const torch::Tensor& z, int max_k) {
   const auto p = torch::sigmoid(z);
   const auto q = p * (1 - p);
-  std::vector<torch::Tensor> out = {torch::softplus(z), p, q};
-  if (max_k >= 3) out.push_back(q * (1 - 2 * p));
-  if (max_k >= 4) out.push_back(q * (1 - 6 * p + 6 * p * p));
-  if (max_k >= 5) out.push_back(q * (1 - 2 * p) * (1 - 12 * p + 12 * p * p));
+  const auto R = sigma_polynomials(max_k);
+  std::vector<torch::Tensor> out = {torch::softplus(z), p};
+  for (int k = 2; k <= max_k; ++k) out.push_back(q * horner(R[k], p));
   out.resize(max_k + 1);
   return torch::stack(out, 0);
 }
@@ -205,33 +492,31 @@ void JetLayout::build_tables() {
 
   const int64_t n_tl = static_cast<int64_t>(traced_lower_id.size());
   const int64_t n_p = static_cast<int64_t>(pair_id.size());
-  if (n_tl > 0) traced_lower_ = index_tensor(tl_table, {n_tl, d_});
-  if (n_p > 0) {
-    pair_left_ = index_tensor(pl_table, {n_p, d_});
-    pair_right_ = index_tensor(pr_table, {n_p, d_});
-  }
+  traced_lower_ = index_tensor(tl_table, {n_tl, d_});
+  pair_left_ = index_tensor(pl_table, {n_p, d_});
+  pair_right_ = index_tensor(pr_table, {n_p, d_});
   const auto flat = [&](const Factor& f) {
     return f.first == 0 ? f.second : f.first == 1 ? S + f.second : S + n_tl + f.second;
   };
 
-  // Group by (σ order, number of factors).
-  std::map<std::pair<int, int>, std::tuple<std::vector<int64_t>, std::vector<int64_t>,
-                                           std::vector<double>>> grouped;
+  // Term rows in the order of their outputs (the map's), so that a block
+  // writes one output after another.
+  std::vector<int64_t> term_rows;
+  std::vector<double> coefficients;
   for (const auto& [key, coefficient] : terms) {
     const auto& [output, order, factors] = key;
-    auto& [factor_ids, outputs, coefficients] =
-        grouped[{order, static_cast<int>(factors.size())}];
-    for (const auto& f : factors) factor_ids.push_back(flat(f));
-    outputs.push_back(output);
+    if (static_cast<int>(factors.size()) > kMaxFactors) {
+      throw std::logic_error("JetLayout: a term with more than 4 factors");
+    }
+    term_rows.insert(term_rows.end(), {output, order, static_cast<int64_t>(factors.size())});
+    for (int b = 0; b < kMaxFactors; ++b) {
+      term_rows.push_back(b < static_cast<int>(factors.size()) ? flat(factors[b]) : -1);
+    }
     coefficients.push_back(coefficient);
   }
-  for (const auto& [key, tables] : grouped) {
-    const auto& [factor_ids, outputs, coefficients] = tables;
-    const int64_t n = static_cast<int64_t>(outputs.size());
-    groups_.push_back({key.first, index_tensor(factor_ids, {n, key.second}),
-                       index_tensor(outputs, {n}),
-                       torch::tensor(coefficients, torch::kFloat64)});
-  }
+  const int64_t n_terms = static_cast<int64_t>(coefficients.size());
+  terms_ = index_tensor(term_rows, {n_terms, kTermColumns});
+  coefficients_ = torch::tensor(coefficients, torch::kFloat64);
 
   // First layer: rows of [W; 1] whose product gives Π_{i∈α} W_i.
   std::vector<int64_t> rows, traced_flags, orders;
@@ -282,34 +567,8 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
   return per_stream * products.unsqueeze(1);
 }
 
-torch::Tensor JetLayout::extended_factors(const torch::Tensor& Xz) const {
-  if (!has_traced()) return Xz;
-  const int64_t M = Xz.size(1), H = Xz.size(2);
-  const auto device = Xz.device();
-  const int64_t n_tl = traced_lower_.size(0), n_p = pair_left_.size(0);
-  const auto traced_lower =
-      Xz.index_select(0, traced_lower_.to(device).flatten()).view({n_tl, d_, M, H}).sum(1);
-  const auto pairs = (Xz.index_select(0, pair_left_.to(device).flatten()) *
-                      Xz.index_select(0, pair_right_.to(device).flatten()))
-                         .view({n_p, d_, M, H})
-                         .sum(1);
-  return torch::cat({Xz, traced_lower, pairs}, 0);
-}
-
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {
-  const auto device = z.device();
-  const auto sigma = softplus_derivatives(z, max_sigma_order());
-  const auto factors = extended_factors(Xz);
-  auto out = torch::zeros_like(Xz);
-  for (const auto& group : groups_) {
-    const auto ids = group.factors.to(device);
-    auto product = factors.index_select(0, ids.select(1, 0));
-    for (int64_t f = 1; f < ids.size(1); ++f) product = product * factors.index_select(0, ids.select(1, f));
-    const auto coefficients = group.coefficients.to(device, z.scalar_type()).view({-1, 1, 1});
-    product = product * coefficients * sigma[group.sigma_order].unsqueeze(0);
-    out = out.index_add(0, group.outputs.to(device), product);
-  }
-  return out;
+  return FaaDiBruno::apply(z, Xz, this);
 }
 
 torch::Tensor JetLayout::dense(const torch::Tensor& X, const torch::Tensor& index, int order) const {

@@ -13,11 +13,14 @@
 // pair contraction P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z). A linear layer maps
 // every stream by the same W, so one GEMM per layer moves all of them.
 //
-// The layout enumerates all partitions once per (d, level) and groups the
-// resulting products by (σ order, number of factors), so a layer is a few
-// gathers, products and one index_add per group. Streams are the leading
-// axis, (S, M, H), so that every gather and scatter moves contiguous M×H
-// blocks and a layer's GEMM is one (S·M, H) × (H, H') product.
+// The layout enumerates all partitions once per (d, level) and lists the
+// resulting products as terms (output, σ order, multiplicity, ≤ 4 factors).
+// A layer evaluates all terms in one fused pass over cache-sized blocks of
+// the M×H (particle, unit) pairs, and its backward is the product rule over
+// the same terms, written out: no autograd graph inside the layer, and no
+// gathered copies of the factors. Streams are the leading axis, (S, M, H),
+// so that a block of every stream is contiguous and a layer's GEMM is one
+// (S·M, H) × (H, H') product.
 #pragma once
 
 #include <algorithm>
@@ -62,7 +65,9 @@ class JetLayout {
   // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (S, M, H).
   torch::Tensor first_layer(const torch::Tensor& z, const torch::Tensor& W) const;
 
-  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H).
+  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
+  // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the
+  // hand-written backward is not itself differentiable).
   torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
 
   // Dense per-particle tensors from the output streams X: (S, M) of a scalar function.
@@ -74,14 +79,8 @@ class JetLayout {
   torch::Tensor laplacian_derivatives(const torch::Tensor& X) const;
 
  private:
-  struct Group {
-    int sigma_order;
-    torch::Tensor factors;  // (n, n_factors) indices into the extended factor list
-    torch::Tensor outputs;  // (n) output stream indices
-    torch::Tensor coefficients;  // (n) multiplicities
-  };
+  struct FaaDiBruno;  // the autograd Function of softplus_layer
   void build_tables();
-  torch::Tensor extended_factors(const torch::Tensor& Xz) const;
   torch::Tensor dense(const torch::Tensor& X, const torch::Tensor& index, int order) const;
   torch::Tensor full_dense(const torch::Tensor& X, int order) const;
 
@@ -92,11 +91,14 @@ class JetLayout {
   std::vector<bool> entry_traced_;
   std::map<std::vector<int>, int64_t> full_index_, traced_index_;
 
-  // Extended factors beyond the streams: traced lower entries ∂_{β'}Δz
-  // (|β'| ≤ 2) and pair contractions P(A, B).
+  // Extended factors beyond the streams (ids S, S+1, …): traced lower
+  // entries ∂_{β'}Δz (|β'| < traced order), then pair contractions P(A, B).
   torch::Tensor traced_lower_;  // (n_tl, d): stream indices summed over the last axis
   torch::Tensor pair_left_, pair_right_;  // (n_p, d)
-  std::vector<Group> groups_;
+  // Terms, one row each: output stream, σ order, number of factors, then up
+  // to 4 factor ids (−1 pads); and their multiplicities.
+  torch::Tensor terms_;         // (n_terms, 7) int64
+  torch::Tensor coefficients_;  // (n_terms) float64
   // First-layer tables: per stream the padded row indices into [W; 1] (S, 4)
   // and whether the stream is traced; σ order per stream.
   torch::Tensor first_rows_, first_traced_, stream_order_;
