@@ -99,6 +99,17 @@ T horner(const std::vector<double>& c, const T& p) {
 // of a block stays in cache, and compute the extended factors of a block on
 // the fly.
 
+// The block kernels are compiled twice, for x86-64-v3 (AVX2 + FMA: four
+// doubles a lane) and for the baseline, and the loader picks one per machine;
+// everything they call is inlined into them, so it follows the same choice.
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define BOHMFLOW_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define BOHMFLOW_KERNEL_CLONES
+#endif
+#define BOHMFLOW_INLINE __attribute__((always_inline)) inline
+#define BOHMFLOW_INLINE_LAMBDA __attribute__((always_inline))
+
 constexpr int64_t kBlock = 128;     // (particle, unit) pairs per block
 constexpr int kTermColumns = 7;     // output, σ order, n factors, 4 factor ids
 constexpr int kMaxFactors = 4;
@@ -114,7 +125,7 @@ struct KernelTables {
 };
 
 // σ^{(k)} over a block, k = 1…K, into sigma[k·L + j] (row 0 unused).
-void sigma_block(const KernelTables& t, const double* z, int64_t L, int K, double* sigma) {
+BOHMFLOW_INLINE void sigma_block(const KernelTables& t, const double* z, int64_t L, int K, double* sigma) {
   for (int64_t j = 0; j < L; ++j) {
     const double p = 1.0 / (1.0 + std::exp(-z[j]));
     const double q = p * (1.0 - p);
@@ -125,7 +136,7 @@ void sigma_block(const KernelTables& t, const double* z, int64_t L, int K, doubl
 
 // The extended factors of a block: E[m·L + j], traced lower entries then pairs,
 //   ∂_{β'}Δz = Σ_i ∂_{β' i i} z,   P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z.
-void extended_block(const KernelTables& t, const double* X, int64_t j0, int64_t L, double* E) {
+BOHMFLOW_INLINE void extended_block(const KernelTables& t, const double* X, int64_t j0, int64_t L, double* E) {
   std::fill(E, E + (t.n_tl + t.n_p) * L, 0.0);
   for (int64_t m = 0; m < t.n_tl; ++m) {
     double* e = E + m * L;
@@ -146,32 +157,39 @@ void extended_block(const KernelTables& t, const double* X, int64_t j0, int64_t 
 
 // out += c σ Π_b F_b over a block.
 template <int N>
-void term_forward(double* out, double c, const double* sigma, const double* const* F, int64_t L) {
+BOHMFLOW_INLINE void term_forward(double* out, double c, const double* sigma, const double* const* F, int64_t L) {
+  const double* f[N];
+  std::copy(F, F + N, f);
   for (int64_t j = 0; j < L; ++j) {
     double v = c * sigma[j];
-    for (int b = 0; b < N; ++b) v *= F[b][j];
+    for (int b = 0; b < N; ++b) v *= f[b][j];
     out[j] += v;
   }
 }
 
 // The same term's share of the backward, with g the gradient of its output:
-//   dσ += c g Π_b F_b,   dF_b += c g σ Π_{b' ≠ b} F_{b'}.
+//   dσ += c g Π_b F_b,   dF_b += c g σ Π_{b' ≠ b} F_{b'}
+// (prefix and suffix products, one pass). A factor may repeat within a term,
+// so two dF_b may be the same slice; distinct slices never overlap, hence no
+// dependence between iterations (ivdep).
 template <int N>
-void term_backward(const double* g, double c, const double* sigma, const double* const* F,
+BOHMFLOW_INLINE void term_backward(const double* g, double c, const double* sigma, const double* const* F,
                    double* d_sigma, double* const* dF, int64_t L) {
+  const double* f[N];
+  double* df[N];
+  std::copy(F, F + N, f);
+  std::copy(dF, dF + N, df);
+#pragma GCC ivdep
   for (int64_t j = 0; j < L; ++j) {
-    double v = c * g[j];
-    for (int b = 0; b < N; ++b) v *= F[b][j];
-    d_sigma[j] += v;
-  }
-  for (int b = 0; b < N; ++b) {
-    double* d = dF[b];
-    for (int64_t j = 0; j < L; ++j) {
-      double v = c * g[j] * sigma[j];
-      for (int other = 0; other < N; ++other) {
-        if (other != b) v *= F[other][j];
-      }
-      d[j] += v;
+    const double cg = c * g[j];
+    double prefix[N + 1];
+    prefix[0] = 1.0;
+    for (int b = 0; b < N; ++b) prefix[b + 1] = prefix[b] * f[b][j];
+    d_sigma[j] += cg * prefix[N];
+    double suffix = cg * sigma[j];
+    for (int b = N - 1; b >= 0; --b) {
+      df[b][j] += prefix[b] * suffix;
+      suffix *= f[b][j];
     }
   }
 }
@@ -179,7 +197,7 @@ void term_backward(const double* g, double c, const double* sigma, const double*
 // Calls visit(std::integral_constant<int, n>) for a term's n = 1…4 factors,
 // so that the loops over a block are unrolled for each n.
 template <class Visit>
-void with_factor_count(int n, const Visit& visit) {
+BOHMFLOW_INLINE void with_factor_count(int n, const Visit& visit) {
   switch (n) {
     case 1: visit(std::integral_constant<int, 1>{}); break;
     case 2: visit(std::integral_constant<int, 2>{}); break;
@@ -191,13 +209,13 @@ void with_factor_count(int n, const Visit& visit) {
 // Factor f's slice of the block at j0: a stream of `streams` (S, M·H), or
 // row f − S of the block's extended buffer (n_ext, L). For values and gradients alike.
 template <class T>
-T* factor_block(const KernelTables& t, T* streams, T* extended, int64_t f, int64_t j0, int64_t L) {
+BOHMFLOW_INLINE T* factor_block(const KernelTables& t, T* streams, T* extended, int64_t f, int64_t j0, int64_t L) {
   return f < t.S ? streams + f * t.MH + j0 : extended + (f - t.S) * L;
 }
 
 // Calls visit(r, row, F) for every term r, F its factors' slices of the block.
 template <class Visit>
-void for_each_term(const KernelTables& t, const double* X, const double* E, int64_t j0, int64_t L,
+BOHMFLOW_INLINE void for_each_term(const KernelTables& t, const double* X, const double* E, int64_t j0, int64_t L,
                    const Visit& visit) {
   const double* F[kMaxFactors];
   for (int64_t r = 0; r < t.n_terms; ++r) {
@@ -219,68 +237,78 @@ void for_each_block(int64_t MH, const Body& body) {
   });
 }
 
-// out: (S, M·H) from z: (M·H), X: (S, M·H).
-void faa_di_bruno_forward(const KernelTables& t, const double* z, const double* X, double* out) {
-  for_each_block(t.MH, [&](int64_t j0, int64_t L) {
-    std::vector<double> sigma((t.max_sigma + 1) * L), E((t.n_tl + t.n_p) * L);
-    sigma_block(t, z + j0, L, t.max_sigma, sigma.data());
-    extended_block(t, X, j0, L, E.data());
-    for (int64_t s = 0; s < t.S; ++s) std::fill(out + s * t.MH + j0, out + s * t.MH + j0 + L, 0.0);
-    for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F) {
-      with_factor_count(static_cast<int>(row[2]), [&](auto n) {
-        term_forward<decltype(n)::value>(out + row[0] * t.MH + j0, t.coefficients[r],
-                                         sigma.data() + row[1] * L, F, L);
-      });
+// One block [j0, j0 + L) of the forward: out (S, M·H) from z (M·H), X (S, M·H).
+BOHMFLOW_KERNEL_CLONES
+void forward_block(const KernelTables& t, const double* z, const double* X, double* out, int64_t j0,
+                   int64_t L) {
+  std::vector<double> sigma((t.max_sigma + 1) * L), E((t.n_tl + t.n_p) * L);
+  sigma_block(t, z + j0, L, t.max_sigma, sigma.data());
+  extended_block(t, X, j0, L, E.data());
+  for (int64_t s = 0; s < t.S; ++s) std::fill(out + s * t.MH + j0, out + s * t.MH + j0 + L, 0.0);
+  for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F)
+                                           BOHMFLOW_INLINE_LAMBDA {
+    with_factor_count(static_cast<int>(row[2]), [&](auto n) BOHMFLOW_INLINE_LAMBDA {
+      term_forward<decltype(n)::value>(out + row[0] * t.MH + j0, t.coefficients[r],
+                                       sigma.data() + row[1] * L, F, L);
     });
   });
 }
 
-// dz: (M·H), dX: (S, M·H) from the output gradient g: (S, M·H).
+void faa_di_bruno_forward(const KernelTables& t, const double* z, const double* X, double* out) {
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) { forward_block(t, z, X, out, j0, L); });
+}
+
+// One block of the backward: dz (M·H), dX (S, M·H) from the output gradient g (S, M·H).
+BOHMFLOW_KERNEL_CLONES
+void backward_block(const KernelTables& t, const double* z, const double* X, const double* g,
+                    double* dz, double* dX, int64_t j0, int64_t L) {
+  const int K = t.max_sigma;
+  const int64_t n_ext = t.n_tl + t.n_p;
+  std::vector<double> sigma((K + 2) * L), E(n_ext * L), d_sigma((K + 1) * L, 0.0), dE(n_ext * L, 0.0);
+  sigma_block(t, z + j0, L, K + 1, sigma.data());
+  extended_block(t, X, j0, L, E.data());
+  for (int64_t s = 0; s < t.S; ++s) std::fill(dX + s * t.MH + j0, dX + s * t.MH + j0 + L, 0.0);
+  double* dF[kMaxFactors];
+  for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F)
+                                           BOHMFLOW_INLINE_LAMBDA {
+    for (int b = 0; b < row[2]; ++b) dF[b] = factor_block(t, dX, dE.data(), row[3 + b], j0, L);
+    with_factor_count(static_cast<int>(row[2]), [&](auto n) BOHMFLOW_INLINE_LAMBDA {
+      term_backward<decltype(n)::value>(g + row[0] * t.MH + j0, t.coefficients[r],
+                                        sigma.data() + row[1] * L, F, d_sigma.data() + row[1] * L,
+                                        dF, L);
+    });
+  });
+  // The extended factors' share, back onto the streams they are built from.
+  for (int64_t m = 0; m < t.n_tl; ++m) {
+    const double* de = dE.data() + m * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      double* dx = dX + t.traced_lower[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) dx[j] += de[j];
+    }
+  }
+  for (int64_t m = 0; m < t.n_p; ++m) {
+    const double* de = dE.data() + (t.n_tl + m) * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const int64_t left = t.pair_left[m * t.d + i], right = t.pair_right[m * t.d + i];
+      const double* a = X + left * t.MH + j0;
+      const double* b = X + right * t.MH + j0;
+      double* da = dX + left * t.MH + j0;
+      double* db = dX + right * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) da[j] += de[j] * b[j];
+      for (int64_t j = 0; j < L; ++j) db[j] += de[j] * a[j];
+    }
+  }
+  // dz = Σ_k σ^{(k+1)} dσ^{(k)}
+  for (int64_t j = 0; j < L; ++j) {
+    double v = 0;
+    for (int k = 1; k <= K; ++k) v += sigma[(k + 1) * L + j] * d_sigma[k * L + j];
+    dz[j0 + j] = v;
+  }
+}
+
 void faa_di_bruno_backward(const KernelTables& t, const double* z, const double* X, const double* g,
                            double* dz, double* dX) {
-  const int K = t.max_sigma;
-  for_each_block(t.MH, [&](int64_t j0, int64_t L) {
-    const int64_t n_ext = t.n_tl + t.n_p;
-    std::vector<double> sigma((K + 2) * L), E(n_ext * L), d_sigma((K + 1) * L, 0.0), dE(n_ext * L, 0.0);
-    sigma_block(t, z + j0, L, K + 1, sigma.data());
-    extended_block(t, X, j0, L, E.data());
-    for (int64_t s = 0; s < t.S; ++s) std::fill(dX + s * t.MH + j0, dX + s * t.MH + j0 + L, 0.0);
-    double* dF[kMaxFactors];
-    for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F) {
-      for (int b = 0; b < row[2]; ++b) dF[b] = factor_block(t, dX, dE.data(), row[3 + b], j0, L);
-      with_factor_count(static_cast<int>(row[2]), [&](auto n) {
-        term_backward<decltype(n)::value>(g + row[0] * t.MH + j0, t.coefficients[r],
-                                          sigma.data() + row[1] * L, F, d_sigma.data() + row[1] * L,
-                                          dF, L);
-      });
-    });
-    // The extended factors' share, back onto the streams they are built from.
-    for (int64_t m = 0; m < t.n_tl; ++m) {
-      const double* de = dE.data() + m * L;
-      for (int64_t i = 0; i < t.d; ++i) {
-        double* dx = dX + t.traced_lower[m * t.d + i] * t.MH + j0;
-        for (int64_t j = 0; j < L; ++j) dx[j] += de[j];
-      }
-    }
-    for (int64_t m = 0; m < t.n_p; ++m) {
-      const double* de = dE.data() + (t.n_tl + m) * L;
-      for (int64_t i = 0; i < t.d; ++i) {
-        const int64_t left = t.pair_left[m * t.d + i], right = t.pair_right[m * t.d + i];
-        const double* a = X + left * t.MH + j0;
-        const double* b = X + right * t.MH + j0;
-        double* da = dX + left * t.MH + j0;
-        double* db = dX + right * t.MH + j0;
-        for (int64_t j = 0; j < L; ++j) da[j] += de[j] * b[j];
-        for (int64_t j = 0; j < L; ++j) db[j] += de[j] * a[j];
-      }
-    }
-    // dz = Σ_k σ^{(k+1)} dσ^{(k)}
-    for (int64_t j = 0; j < L; ++j) {
-      double v = 0;
-      for (int k = 1; k <= K; ++k) v += sigma[(k + 1) * L + j] * d_sigma[k * L + j];
-      dz[j0 + j] = v;
-    }
-  });
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) { backward_block(t, z, X, g, dz, dX, j0, L); });
 }
 
 }  // namespace
