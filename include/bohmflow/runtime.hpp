@@ -10,10 +10,11 @@ namespace bohmflow {
 // on non-glibc systems.
 void tune_memory_allocator();
 
-// LibTorch's intra-op threads: one per core this process may run on, unless
-// the user chose a count through OMP_NUM_THREADS. Debian's LibTorch starts
-// with one thread; the jets and GEMMs of one leapfrog step split across
-// particles, so every core helps. Returns the thread count now in effect.
+// LibTorch's intra-op threads: one per core this process may run on and no
+// other process keeps busy (at least one), unless the user chose a count
+// through OMP_NUM_THREADS. Debian's LibTorch starts with one thread; the jets
+// and GEMMs of one leapfrog step split across particles, so every idle core
+// helps, and a busy one hurts. Returns the thread count now in effect.
 int use_all_cores();
 
 // Both of the above. Call once at the start of main, after parsing (the CLIs
