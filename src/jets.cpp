@@ -584,7 +584,8 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
   const int64_t S = num_streams(), H = W.size(1);
   const auto device = z.device();
   const auto W_ext = torch::cat({W, torch::ones({1, H}, W.options())}, 0);
-  auto products = W_ext.index_select(0, first_rows_.to(device).flatten()).view({S, 4, H}).prod(1);
+  auto products =
+      W_ext.index_select(0, first_rows_.to(device).flatten()).view({S, kFirstRows, H}).prod(1);
   if (has_traced()) {
     const auto norm2 = W.square().sum(0, /*keepdim=*/true);  // Σ_j W_j²
     const auto traced_mask = first_traced_.to(device).to(W.scalar_type()).unsqueeze(1);

@@ -10,7 +10,8 @@
 //
 // Derivatives in x are propagated forward through the layers as jets (see
 // src/jets.hpp): exact, batched over particles, one GEMM per layer, and
-// differentiable in θ by ordinary reverse-mode autograd.
+// differentiable once in θ by reverse-mode autograd (the softplus layers
+// bring their own backward; a second derivative through them throws).
 #pragma once
 
 #include <memory>
