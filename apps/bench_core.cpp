@@ -37,11 +37,12 @@ int main(int argc, char** argv) {
   app.add_option("--dt", trajectory.dt, "leapfrog step")->capture_default_str();
   app.add_option("--hidden-dims", network.hidden_dims, "hidden widths")->capture_default_str();
   app.add_option("--chunk", loss.chunk_size, "particles per loss sweep")->capture_default_str();
-  app.add_option("--threads", threads, "torch threads (0: default)")->capture_default_str();
+  app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
   app.add_flag("--inference-only", skip_gradient, "skip the loss + gradient measurement");
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_memory_allocator();
+  bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
+  std::cout << "torch threads: " << torch::get_num_threads() << "\n\n";
 
   const int64_t steps = trajectory.n_steps() + 1;
   const int64_t full_steps = bohmflow::TrajectoryOptions{}.n_steps() + 1;  // the paper's epoch

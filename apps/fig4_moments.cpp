@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "seed of the initial positions")->capture_default_str();
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_memory_allocator();
+  bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
     const auto fft = bohmflow::Npz::load(fft_path);

@@ -1,9 +1,11 @@
 #include "jets.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 
 #include <torch/torch.h>
 
@@ -53,27 +55,349 @@ std::vector<std::vector<std::vector<int>>> set_partitions(int n) {
   return out;
 }
 
+// Rows of [W; 1] per stream in the first layer: enough for order 4 or traced |β| = 3.
+constexpr int64_t kFirstRows = 4;
+
 torch::Tensor index_tensor(const std::vector<int64_t>& values, std::vector<int64_t> shape) {
   return torch::tensor(values, torch::kInt64).reshape(shape);
 }
 
+// σ = log(1 + eᶻ); with p = sigmoid(z), q = p(1 − p), and p' = q, q' = q(1 − 2p):
+//   σ' = p,  σ⁽ᵏ⁾ = q R_k(p) (k ≥ 2),  R_2 = 1,  R_{k+1} = (1 − 2p) R_k + q R_k',
+// e.g. R_3 = 1 − 2p, R_4 = 1 − 6p + 6p², R_5 = 1 − 14p + 36p² − 24p³.
+// Returns the coefficients of R_k in powers of p for k = 2…max_k (R[0], R[1] empty).
+std::vector<std::vector<double>> sigma_polynomials(int max_k) {
+  std::vector<std::vector<double>> R(std::max(max_k, 2) + 1);
+  R[2] = {1.0};
+  for (int k = 2; k < max_k; ++k) {
+    std::vector<double> next(R[k].size() + 1, 0.0);
+    for (size_t n = 0; n < R[k].size(); ++n) {
+      const double r = R[k][n];
+      next[n] += r;          // (1 − 2p) r pⁿ
+      next[n + 1] -= 2 * r;
+      next[n] += n * r;      // (p − p²) n r pⁿ⁻¹
+      next[n + 1] -= n * r;
+    }
+    R[k + 1] = std::move(next);
+  }
+  return R;
+}
+
+// Σ_n c_n pⁿ, for a tensor or a double p.
+template <class T>
+T horner(const std::vector<double>& c, const T& p) {
+  T value = p * 0.0 + c.back();
+  for (size_t n = c.size() - 1; n-- > 0;) value = value * p + c[n];
+  return value;
+}
+
+// ---- The fused Faà di Bruno kernels -------------------------------------
+//
+// A layer's output streams are Σ_terms c σ^{(k)}(z) Π_b F_b over the terms of
+// the layout, F_b a stream of z or an extended factor. Both passes walk the
+// M·H (particle, unit) pairs in blocks short enough that every stream's slice
+// of a block stays in cache, and compute the extended factors of a block on
+// the fly.
+
+// The block kernels are compiled twice, for x86-64-v3 (AVX2 + FMA: four
+// doubles a lane) and for the baseline, and the loader picks one per machine;
+// everything they call is inlined into them, so it follows the same choice.
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define BOHMFLOW_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define BOHMFLOW_KERNEL_CLONES
+#endif
+#define BOHMFLOW_INLINE __attribute__((always_inline)) inline
+#define BOHMFLOW_INLINE_LAMBDA __attribute__((always_inline))
+
+constexpr int64_t kBlock = 128;     // (particle, unit) pairs per block
+constexpr int kTermColumns = 7;     // output, σ order, n factors, 4 factor ids
+constexpr int kMaxFactors = 4;
+
+// Read-only views of a layout's tables and of one call's tensors.
+struct KernelTables {
+  int64_t S, d, n_tl, n_p, n_terms, MH;
+  int max_sigma;
+  const int64_t* terms;
+  const double* coefficients;
+  const int64_t *traced_lower, *pair_left, *pair_right;
+  std::vector<std::vector<double>> R;  // σ polynomials up to max_sigma + 1 (the backward's)
+};
+
+// σ^{(k)} over a block, k = 1…K, into sigma[k·L + j] (row 0 unused).
+BOHMFLOW_INLINE void sigma_block(const KernelTables& t, const double* z, int64_t L, int K, double* sigma) {
+  for (int64_t j = 0; j < L; ++j) {
+    const double p = 1.0 / (1.0 + std::exp(-z[j]));
+    const double q = p * (1.0 - p);
+    sigma[L + j] = p;
+    for (int k = 2; k <= K; ++k) sigma[k * L + j] = q * horner(t.R[k], p);
+  }
+}
+
+// The extended factors of a block: E[m·L + j], traced lower entries then pairs,
+//   ∂_{β'}Δz = Σ_i ∂_{β' i i} z,   P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z.
+BOHMFLOW_INLINE void extended_block(const KernelTables& t, const double* X, int64_t j0, int64_t L, double* E) {
+  std::fill(E, E + (t.n_tl + t.n_p) * L, 0.0);
+  for (int64_t m = 0; m < t.n_tl; ++m) {
+    double* e = E + m * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const double* x = X + t.traced_lower[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) e[j] += x[j];
+    }
+  }
+  for (int64_t m = 0; m < t.n_p; ++m) {
+    double* e = E + (t.n_tl + m) * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const double* a = X + t.pair_left[m * t.d + i] * t.MH + j0;
+      const double* b = X + t.pair_right[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) e[j] += a[j] * b[j];
+    }
+  }
+}
+
+// out += c σ Π_b F_b over a block.
+template <int N>
+BOHMFLOW_INLINE void term_forward(double* out, double c, const double* sigma, const double* const* F, int64_t L) {
+  const double* f[N];
+  std::copy(F, F + N, f);
+  for (int64_t j = 0; j < L; ++j) {
+    double v = c * sigma[j];
+    for (int b = 0; b < N; ++b) v *= f[b][j];
+    out[j] += v;
+  }
+}
+
+// The same term's share of the backward, with g the gradient of its output:
+//   dσ += c g Π_b F_b,   dF_b += c g σ Π_{b' ≠ b} F_{b'}
+// (prefix and suffix products, one pass). A factor may repeat within a term,
+// so two dF_b may be the same slice; distinct slices never overlap, hence no
+// dependence between iterations (ivdep).
+template <int N>
+BOHMFLOW_INLINE void term_backward(const double* g, double c, const double* sigma, const double* const* F,
+                   double* d_sigma, double* const* dF, int64_t L) {
+  const double* f[N];
+  double* df[N];
+  std::copy(F, F + N, f);
+  std::copy(dF, dF + N, df);
+#pragma GCC ivdep
+  for (int64_t j = 0; j < L; ++j) {
+    const double cg = c * g[j];
+    double prefix[N + 1];
+    prefix[0] = 1.0;
+    for (int b = 0; b < N; ++b) prefix[b + 1] = prefix[b] * f[b][j];
+    d_sigma[j] += cg * prefix[N];
+    double suffix = cg * sigma[j];
+    for (int b = N - 1; b >= 0; --b) {
+      df[b][j] += prefix[b] * suffix;
+      suffix *= f[b][j];
+    }
+  }
+}
+
+// Calls visit(std::integral_constant<int, n>) for a term's n = 1…4 factors,
+// so that the loops over a block are unrolled for each n.
+template <class Visit>
+BOHMFLOW_INLINE void with_factor_count(int n, const Visit& visit) {
+  switch (n) {
+    case 1: visit(std::integral_constant<int, 1>{}); break;
+    case 2: visit(std::integral_constant<int, 2>{}); break;
+    case 3: visit(std::integral_constant<int, 3>{}); break;
+    default: visit(std::integral_constant<int, 4>{}); break;
+  }
+}
+
+// Factor f's slice of the block at j0: a stream of `streams` (S, M·H), or
+// row f − S of the block's extended buffer (n_ext, L). For values and gradients alike.
+template <class T>
+BOHMFLOW_INLINE T* factor_block(const KernelTables& t, T* streams, T* extended, int64_t f, int64_t j0, int64_t L) {
+  return f < t.S ? streams + f * t.MH + j0 : extended + (f - t.S) * L;
+}
+
+// Calls visit(r, row, F) for every term r, F its factors' slices of the block.
+template <class Visit>
+BOHMFLOW_INLINE void for_each_term(const KernelTables& t, const double* X, const double* E, int64_t j0, int64_t L,
+                   const Visit& visit) {
+  const double* F[kMaxFactors];
+  for (int64_t r = 0; r < t.n_terms; ++r) {
+    const int64_t* row = t.terms + r * kTermColumns;
+    for (int b = 0; b < row[2]; ++b) F[b] = factor_block(t, X, E, row[3 + b], j0, L);
+    visit(r, row, F);
+  }
+}
+
+// Runs body(j0, L) over the blocks of [0, MH), split across intra-op threads.
+template <class Body>
+void for_each_block(int64_t MH, const Body& body) {
+  const int64_t n_blocks = (MH + kBlock - 1) / kBlock;
+  at::parallel_for(0, n_blocks, 1, [&](int64_t first, int64_t last) {
+    for (int64_t block = first; block < last; ++block) {
+      const int64_t j0 = block * kBlock;
+      body(j0, std::min(kBlock, MH - j0));
+    }
+  });
+}
+
+// One block [j0, j0 + L) of the forward: out (S, M·H) from z (M·H), X (S, M·H).
+BOHMFLOW_KERNEL_CLONES
+void forward_block(const KernelTables& t, const double* z, const double* X, double* out, int64_t j0,
+                   int64_t L) {
+  std::vector<double> sigma((t.max_sigma + 1) * L), E((t.n_tl + t.n_p) * L);
+  sigma_block(t, z + j0, L, t.max_sigma, sigma.data());
+  extended_block(t, X, j0, L, E.data());
+  for (int64_t s = 0; s < t.S; ++s) std::fill(out + s * t.MH + j0, out + s * t.MH + j0 + L, 0.0);
+  for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F)
+                                           BOHMFLOW_INLINE_LAMBDA {
+    with_factor_count(static_cast<int>(row[2]), [&](auto n) BOHMFLOW_INLINE_LAMBDA {
+      term_forward<decltype(n)::value>(out + row[0] * t.MH + j0, t.coefficients[r],
+                                       sigma.data() + row[1] * L, F, L);
+    });
+  });
+}
+
+void faa_di_bruno_forward(const KernelTables& t, const double* z, const double* X, double* out) {
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) { forward_block(t, z, X, out, j0, L); });
+}
+
+// One block of the backward: dz (M·H), dX (S, M·H) from the output gradient g (S, M·H).
+BOHMFLOW_KERNEL_CLONES
+void backward_block(const KernelTables& t, const double* z, const double* X, const double* g,
+                    double* dz, double* dX, int64_t j0, int64_t L) {
+  const int K = t.max_sigma;
+  const int64_t n_ext = t.n_tl + t.n_p;
+  std::vector<double> sigma((K + 2) * L), E(n_ext * L), d_sigma((K + 1) * L, 0.0), dE(n_ext * L, 0.0);
+  sigma_block(t, z + j0, L, K + 1, sigma.data());
+  extended_block(t, X, j0, L, E.data());
+  for (int64_t s = 0; s < t.S; ++s) std::fill(dX + s * t.MH + j0, dX + s * t.MH + j0 + L, 0.0);
+  double* dF[kMaxFactors];
+  for_each_term(t, X, E.data(), j0, L, [&](int64_t r, const int64_t* row, const double* const* F)
+                                           BOHMFLOW_INLINE_LAMBDA {
+    for (int b = 0; b < row[2]; ++b) dF[b] = factor_block(t, dX, dE.data(), row[3 + b], j0, L);
+    with_factor_count(static_cast<int>(row[2]), [&](auto n) BOHMFLOW_INLINE_LAMBDA {
+      term_backward<decltype(n)::value>(g + row[0] * t.MH + j0, t.coefficients[r],
+                                        sigma.data() + row[1] * L, F, d_sigma.data() + row[1] * L,
+                                        dF, L);
+    });
+  });
+  // The extended factors' share, back onto the streams they are built from.
+  for (int64_t m = 0; m < t.n_tl; ++m) {
+    const double* de = dE.data() + m * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      double* dx = dX + t.traced_lower[m * t.d + i] * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) dx[j] += de[j];
+    }
+  }
+  for (int64_t m = 0; m < t.n_p; ++m) {
+    const double* de = dE.data() + (t.n_tl + m) * L;
+    for (int64_t i = 0; i < t.d; ++i) {
+      const int64_t left = t.pair_left[m * t.d + i], right = t.pair_right[m * t.d + i];
+      const double* a = X + left * t.MH + j0;
+      const double* b = X + right * t.MH + j0;
+      double* da = dX + left * t.MH + j0;
+      double* db = dX + right * t.MH + j0;
+      for (int64_t j = 0; j < L; ++j) da[j] += de[j] * b[j];
+      for (int64_t j = 0; j < L; ++j) db[j] += de[j] * a[j];
+    }
+  }
+  // dz = Σ_k σ^{(k+1)} dσ^{(k)}
+  for (int64_t j = 0; j < L; ++j) {
+    double v = 0;
+    for (int k = 1; k <= K; ++k) v += sigma[(k + 1) * L + j] * d_sigma[k * L + j];
+    dz[j0 + j] = v;
+  }
+}
+
+void faa_di_bruno_backward(const KernelTables& t, const double* z, const double* X, const double* g,
+                           double* dz, double* dX) {
+  for_each_block(t.MH, [&](int64_t j0, int64_t L) { backward_block(t, z, X, g, dz, dX, j0, L); });
+}
+
 }  // namespace
 
-// σ = log(1 + eᶻ); with p = sigmoid(z), q = p(1 − p):
-//   σ' = p, σ'' = q, σ''' = q(1 − 2p), σ⁗ = q(1 − 6p + 6p²), σ⁽⁵⁾ = q(1 − 2p)(1 − 12p + 12p²).
+// softplus_layer as an autograd Function: the forward and backward kernels
+// above, with the layout's tables saved as tensors (the graph keeps them
+// alive, whatever happens to the layout).
+struct JetLayout::FaaDiBruno : public torch::autograd::Function<JetLayout::FaaDiBruno> {
+  static KernelTables tables(const torch::autograd::AutogradContext& ctx, int64_t MH) {
+    const auto& data = ctx.saved_data;
+    const auto& terms = data.at("terms").toTensor();
+    const auto& traced_lower = data.at("traced_lower").toTensor();
+    const auto& pair_left = data.at("pair_left").toTensor();
+    KernelTables t;
+    t.S = data.at("S").toInt();
+    t.d = data.at("d").toInt();
+    t.n_tl = traced_lower.size(0);
+    t.n_p = pair_left.size(0);
+    t.n_terms = terms.size(0);
+    t.MH = MH;
+    t.max_sigma = static_cast<int>(data.at("max_sigma").toInt());
+    t.terms = terms.data_ptr<int64_t>();
+    t.coefficients = data.at("coefficients").toTensor().data_ptr<double>();
+    t.traced_lower = traced_lower.data_ptr<int64_t>();
+    t.pair_left = pair_left.data_ptr<int64_t>();
+    t.pair_right = data.at("pair_right").toTensor().data_ptr<int64_t>();
+    t.R = sigma_polynomials(t.max_sigma + 1);
+    return t;
+  }
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z,
+                               const torch::Tensor& Xz, const JetLayout* layout) {
+    TORCH_CHECK(z.device().is_cpu() && z.scalar_type() == torch::kFloat64 &&
+                    Xz.device().is_cpu() && Xz.scalar_type() == torch::kFloat64,
+                "JetLayout::softplus_layer: the fused kernel takes float64 CPU tensors");
+    TORCH_CHECK(Xz.dim() == 3 && Xz.size(0) == layout->num_streams() && z.sizes() == Xz.sizes().slice(1),
+                "JetLayout::softplus_layer: z (M, H) and Xz (S, M, H) do not match the layout");
+    auto& data = ctx->saved_data;
+    data["S"] = layout->num_streams();
+    data["d"] = static_cast<int64_t>(layout->d_);
+    data["max_sigma"] = static_cast<int64_t>(layout->max_sigma_order());
+    data["terms"] = layout->terms_;
+    data["coefficients"] = layout->coefficients_;
+    data["traced_lower"] = layout->traced_lower_;
+    data["pair_left"] = layout->pair_left_;
+    data["pair_right"] = layout->pair_right_;
+    const auto z_c = z.contiguous(), X_c = Xz.contiguous();
+    ctx->save_for_backward({z_c, X_c});
+    auto out = torch::empty_like(X_c);
+    faa_di_bruno_forward(tables(*ctx, z_c.numel()), z_c.data_ptr<double>(), X_c.data_ptr<double>(),
+                         out.data_ptr<double>());
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "JetLayout::softplus_layer: its backward is not differentiable (create_graph)");
+    const auto saved = ctx->get_saved_variables();
+    const auto& z = saved[0];
+    const auto& X = saved[1];
+    if (!grads[0].defined()) return {torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    const auto g = grads[0].contiguous();
+    auto dz = torch::empty_like(z);
+    auto dX = torch::empty_like(X);
+    faa_di_bruno_backward(tables(*ctx, z.numel()), z.data_ptr<double>(), X.data_ptr<double>(),
+                          g.data_ptr<double>(), dz.data_ptr<double>(), dX.data_ptr<double>());
+    return {dz, dX, torch::Tensor()};
+  }
+};
+
 torch::Tensor softplus_derivatives(const torch::Tensor& z, int max_k) {
   const auto p = torch::sigmoid(z);
   const auto q = p * (1 - p);
-  std::vector<torch::Tensor> out = {torch::softplus(z), p, q};
-  if (max_k >= 3) out.push_back(q * (1 - 2 * p));
-  if (max_k >= 4) out.push_back(q * (1 - 6 * p + 6 * p * p));
-  if (max_k >= 5) out.push_back(q * (1 - 2 * p) * (1 - 12 * p + 12 * p * p));
+  const auto R = sigma_polynomials(max_k);
+  std::vector<torch::Tensor> out = {torch::softplus(z), p};
+  for (int k = 2; k <= max_k; ++k) out.push_back(q * horner(R[k], p));
   out.resize(max_k + 1);
   return torch::stack(out, 0);
 }
 
 JetLayout::JetLayout(int d, JetLevel level) : d_(d), level_(level) {
   if (d < 1) throw std::invalid_argument("JetLayout: d must be >= 1");
+  switch (level) {
+    case JetLevel::kGradient: max_order_ = 1, traced_order_ = -1; break;
+    case JetLevel::kForce: max_order_ = 2, traced_order_ = 1; break;
+    case JetLevel::kJacobian: max_order_ = 4, traced_order_ = -1; break;
+    case JetLevel::kTangent: max_order_ = 4, traced_order_ = 3; break;
+  }
   for (int n = 1; n <= max_order(); ++n) {
     for (auto& alpha : sorted_multi_indices(d, n)) {
       full_index_[alpha] = static_cast<int64_t>(entries_.size());
@@ -82,7 +406,7 @@ JetLayout::JetLayout(int d, JetLevel level) : d_(d), level_(level) {
     }
   }
   if (has_traced()) {
-    for (auto& beta : sorted_multi_indices(d, 3)) {
+    for (auto& beta : sorted_multi_indices(d, traced_order_)) {
       traced_index_[beta] = static_cast<int64_t>(entries_.size());
       entries_.push_back(beta);
       entry_traced_.push_back(true);
@@ -165,7 +489,7 @@ void JetLayout::build_tables() {
       }
       continue;
     }
-    // Traced entry ∂_β Δ: positions 0…2 carry β, positions 3 and 4 the
+    // Traced entry ∂_β Δ: positions 0…n−1 carry β, positions n and n+1 the
     // traced pair (i, i).
     for (const auto& partition : set_partitions(n + 2)) {
       std::vector<Factor> factors;
@@ -178,7 +502,7 @@ void JetLayout::build_tables() {
         for (int p : block) if (p < n) rest.push_back(values[p]);
         if (has_i && has_j) {
           shared = true;
-          factors.emplace_back(rest.size() == 3 ? Factor{0, traced(rest)}
+          factors.emplace_back(static_cast<int>(rest.size()) == n ? Factor{0, traced(rest)}
                                                 : Factor{1, traced_lower(rest)});
         } else if (has_i) {
           with_i = rest;
@@ -196,52 +520,47 @@ void JetLayout::build_tables() {
 
   const int64_t n_tl = static_cast<int64_t>(traced_lower_id.size());
   const int64_t n_p = static_cast<int64_t>(pair_id.size());
-  if (n_tl > 0) traced_lower_ = index_tensor(tl_table, {n_tl, d_});
-  if (n_p > 0) {
-    pair_left_ = index_tensor(pl_table, {n_p, d_});
-    pair_right_ = index_tensor(pr_table, {n_p, d_});
-  }
+  traced_lower_ = index_tensor(tl_table, {n_tl, d_});
+  pair_left_ = index_tensor(pl_table, {n_p, d_});
+  pair_right_ = index_tensor(pr_table, {n_p, d_});
   const auto flat = [&](const Factor& f) {
     return f.first == 0 ? f.second : f.first == 1 ? S + f.second : S + n_tl + f.second;
   };
 
-  // Group by (σ order, number of factors).
-  std::map<std::pair<int, int>, std::tuple<std::vector<int64_t>, std::vector<int64_t>,
-                                           std::vector<double>>> grouped;
+  // Term rows in the order of their outputs (the map's), so that a block
+  // writes one output after another.
+  std::vector<int64_t> term_rows;
+  std::vector<double> coefficients;
   for (const auto& [key, coefficient] : terms) {
     const auto& [output, order, factors] = key;
-    auto& [factor_ids, outputs, coefficients] =
-        grouped[{order, static_cast<int>(factors.size())}];
-    for (const auto& f : factors) factor_ids.push_back(flat(f));
-    outputs.push_back(output);
+    if (static_cast<int>(factors.size()) > kMaxFactors) {
+      throw std::logic_error("JetLayout: a term with more than 4 factors");
+    }
+    term_rows.insert(term_rows.end(), {output, order, static_cast<int64_t>(factors.size())});
+    for (int b = 0; b < kMaxFactors; ++b) {
+      term_rows.push_back(b < static_cast<int>(factors.size()) ? flat(factors[b]) : -1);
+    }
     coefficients.push_back(coefficient);
   }
-  for (const auto& [key, tables] : grouped) {
-    const auto& [factor_ids, outputs, coefficients] = tables;
-    const int64_t n = static_cast<int64_t>(outputs.size());
-    groups_.push_back({key.first, index_tensor(factor_ids, {n, key.second}),
-                       index_tensor(outputs, {n}),
-                       torch::tensor(coefficients, torch::kFloat64)});
-  }
+  const int64_t n_terms = static_cast<int64_t>(coefficients.size());
+  terms_ = index_tensor(term_rows, {n_terms, kTermColumns});
+  coefficients_ = torch::tensor(coefficients, torch::kFloat64);
 
   // First layer: rows of [W; 1] whose product gives Π_{i∈α} W_i.
   std::vector<int64_t> rows, traced_flags, orders;
   for (int64_t e = 0; e < S; ++e) {
     auto padded = entries_[e];
     for (int v : padded) rows.push_back(v);
-    for (size_t k = padded.size(); k < 4; ++k) rows.push_back(d_);
+    for (size_t k = padded.size(); k < kFirstRows; ++k) rows.push_back(d_);
     traced_flags.push_back(entry_traced_[e] ? 1 : 0);
     orders.push_back(static_cast<int64_t>(padded.size()) + (entry_traced_[e] ? 2 : 0));
   }
-  first_rows_ = index_tensor(rows, {S, 4});
+  first_rows_ = index_tensor(rows, {S, kFirstRows});
   first_traced_ = index_tensor(traced_flags, {S});
   stream_order_ = index_tensor(orders, {S});
 
   // Dense index maps: dense position → stream.
-  dense_index_.resize(6);
-  for (int n = 1; n <= max_order() + (has_traced() ? 1 : 0); ++n) {
-    const int order = n <= max_order() ? n : 3;
-    const bool is_traced = n > max_order();
+  const auto dense_table = [&](int order, bool is_traced) {
     int64_t count = 1;
     for (int k = 0; k < order; ++k) count *= d_;
     std::vector<int64_t> table(count);
@@ -254,75 +573,53 @@ void JetLayout::build_tables() {
       }
       table[flat_index] = is_traced ? traced(alpha) : full(alpha);
     }
-    dense_index_[n] = index_tensor(table, {count});
-  }
+    return index_tensor(table, {count});
+  };
+  dense_index_.resize(max_order() + 1);
+  for (int n = 1; n <= max_order(); ++n) dense_index_[n] = dense_table(n, false);
+  if (has_traced()) traced_dense_index_ = dense_table(traced_order(), true);
 }
 
 torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor& W) const {
   const int64_t S = num_streams(), H = W.size(1);
   const auto device = z.device();
   const auto W_ext = torch::cat({W, torch::ones({1, H}, W.options())}, 0);
-  auto products = W_ext.index_select(0, first_rows_.to(device).flatten()).view({S, 4, H}).prod(1);
+  auto products =
+      W_ext.index_select(0, first_rows_.to(device).flatten()).view({S, kFirstRows, H}).prod(1);
   if (has_traced()) {
     const auto norm2 = W.square().sum(0, /*keepdim=*/true);  // Σ_j W_j²
     const auto traced_mask = first_traced_.to(device).to(W.scalar_type()).unsqueeze(1);
     products = products * (1 + traced_mask * (norm2 - 1));
   }
-  const auto sigma = softplus_derivatives(z, has_traced() ? 5 : max_order());                  // (K+1, M, H)
+  const auto sigma = softplus_derivatives(z, max_sigma_order());            // (K+1, M, H)
   const auto per_stream = sigma.index_select(0, stream_order_.to(device));  // (S, M, H)
   return per_stream * products.unsqueeze(1);
 }
 
-torch::Tensor JetLayout::extended_factors(const torch::Tensor& Xz) const {
-  if (!has_traced()) return Xz;
-  const int64_t M = Xz.size(1), H = Xz.size(2);
-  const auto device = Xz.device();
-  const int64_t n_tl = traced_lower_.size(0), n_p = pair_left_.size(0);
-  const auto traced_lower =
-      Xz.index_select(0, traced_lower_.to(device).flatten()).view({n_tl, d_, M, H}).sum(1);
-  const auto pairs = (Xz.index_select(0, pair_left_.to(device).flatten()) *
-                      Xz.index_select(0, pair_right_.to(device).flatten()))
-                         .view({n_p, d_, M, H})
-                         .sum(1);
-  return torch::cat({Xz, traced_lower, pairs}, 0);
-}
-
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {
-  const auto device = z.device();
-  const auto sigma = softplus_derivatives(z, has_traced() ? 5 : max_order());
-  const auto factors = extended_factors(Xz);
-  auto out = torch::zeros_like(Xz);
-  for (const auto& group : groups_) {
-    const auto ids = group.factors.to(device);
-    auto product = factors.index_select(0, ids.select(1, 0));
-    for (int64_t f = 1; f < ids.size(1); ++f) product = product * factors.index_select(0, ids.select(1, f));
-    const auto coefficients = group.coefficients.to(device, z.scalar_type()).view({-1, 1, 1});
-    product = product * coefficients * sigma[group.sigma_order].unsqueeze(0);
-    out = out.index_add(0, group.outputs.to(device), product);
-  }
-  return out;
+  return FaaDiBruno::apply(z, Xz, this);
 }
 
-torch::Tensor JetLayout::dense(const torch::Tensor& X, int n) const {
-  if (n >= static_cast<int>(dense_index_.size()) || !dense_index_[n].defined()) {
-    throw std::logic_error("JetLayout: this jet level does not carry that order");
-  }
+torch::Tensor JetLayout::dense(const torch::Tensor& X, const torch::Tensor& index, int order) const {
+  if (!index.defined()) throw std::logic_error("JetLayout: this jet level does not carry that order");
   std::vector<int64_t> shape = {X.size(1)};
-  const int order = n <= max_order() ? n : 3;
   for (int k = 0; k < order; ++k) shape.push_back(d_);
-  return X.index_select(0, dense_index_[n].to(X.device())).t().reshape(shape);
+  return X.index_select(0, index.to(X.device())).t().reshape(shape);
 }
 
-torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return dense(X, 1); }
-torch::Tensor JetLayout::hessian(const torch::Tensor& X) const { return dense(X, 2); }
-torch::Tensor JetLayout::third(const torch::Tensor& X) const { return dense(X, 3); }
-torch::Tensor JetLayout::fourth(const torch::Tensor& X) const {
-  if (max_order() < 4) throw std::logic_error("JetLayout: fourth order needs JetLevel::kJacobian");
-  return dense(X, 4);
+torch::Tensor JetLayout::full_dense(const torch::Tensor& X, int order) const {
+  if (order > max_order()) {
+    throw std::logic_error("JetLayout: order " + std::to_string(order) + " needs JetLevel::kJacobian");
+  }
+  return dense(X, dense_index_[order], order);
 }
-torch::Tensor JetLayout::traced_third(const torch::Tensor& X) const {
-  if (!has_traced()) throw std::logic_error("JetLayout: ∇³Δ needs JetLevel::kTangent");
-  return dense(X, 5);
+
+torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return full_dense(X, 1); }
+torch::Tensor JetLayout::hessian(const torch::Tensor& X) const { return full_dense(X, 2); }
+torch::Tensor JetLayout::third(const torch::Tensor& X) const { return full_dense(X, 3); }
+torch::Tensor JetLayout::fourth(const torch::Tensor& X) const { return full_dense(X, 4); }
+torch::Tensor JetLayout::laplacian_derivatives(const torch::Tensor& X) const {
+  return dense(X, traced_dense_index_, traced_order());
 }
 
 }  // namespace detail

@@ -1,9 +1,11 @@
 // Taylor-mode "jets" of an MLP with respect to its d-dimensional input.
 //
 // For every hidden unit we carry, batched over particles, the symmetric
-// derivative tensors of order 1…4 (one coefficient per sorted multi-index,
-// e.g. ∂₀∂₀∂₂ for (0,0,2)) and, for the tangent equations, the traced fifth
-// order ∇³Δ (one coefficient per sorted triple). A softplus layer a = σ(z)
+// derivative tensors up to a full order (one coefficient per sorted
+// multi-index, e.g. ∂₀∂₀∂₂ for (0,0,2)) and, where the caller needs a
+// Laplacian, traced entries ∂_βΔ (one coefficient per sorted β): ∇Δ for the
+// acceleration (d streams instead of the d(d+1)(d+2)/6 of the full third
+// order), ∇³Δ for the tangent equations. A softplus layer a = σ(z)
 // maps them by Faà di Bruno's formula,
 //     ∂_α a = Σ_{π ∈ partitions(α)} σ^{(|π|)}(z) Π_{B ∈ π} ∂_B z,
 // and for the traced entries ∂_β Δa = Σ_i ∂_{β i i} a the two traced slots
@@ -11,11 +13,14 @@
 // pair contraction P(A, B) = Σ_i ∂_{A i} z ∂_{B i} z). A linear layer maps
 // every stream by the same W, so one GEMM per layer moves all of them.
 //
-// The layout enumerates all partitions once per (d, level) and groups the
-// resulting products by (σ order, number of factors), so a layer is a few
-// gathers, products and one index_add per group. Streams are the leading
-// axis, (S, M, H), so that every gather and scatter moves contiguous M×H
-// blocks and a layer's GEMM is one (S·M, H) × (H, H') product.
+// The layout enumerates all partitions once per (d, level) and lists the
+// resulting products as terms (output, σ order, multiplicity, ≤ 4 factors).
+// A layer evaluates all terms in one fused pass over cache-sized blocks of
+// the M×H (particle, unit) pairs, and its backward is the product rule over
+// the same terms, written out: no autograd graph inside the layer, and no
+// gathered copies of the factors. Streams are the leading axis, (S, M, H),
+// so that a block of every stream is contiguous and a layer's GEMM is one
+// (S·M, H) × (H, H') product.
 #pragma once
 
 #include <algorithm>
@@ -30,9 +35,9 @@ namespace detail {
 // What the caller needs, in increasing cost.
 enum class JetLevel {
   kGradient = 1,  // order 1: s only
-  kForce = 3,     // orders 1–3: s, ∇s, ∇Δφ  (the Bohmian acceleration)
-  kJacobian = 4,  // + order 4: ∇²Δφ, ∂_s∇²∇φ (the Jacobian of the acceleration)
-  kTangent = 5,   // + traced order 5: ∇³Δφ (the x₀-tangents of the Jacobian)
+  kForce = 3,     // orders 1–2 and traced ∇Δφ: s, ∇s, ∇Δφ (the Bohmian acceleration)
+  kJacobian = 4,  // orders 1–4: + ∇³φ, ∇²Δφ, ∂_s∇²∇φ (the Jacobian of the acceleration)
+  kTangent = 5,   // + traced ∇³Δφ (the x₀-tangents of the Jacobian)
 };
 
 class JetLayout {
@@ -42,12 +47,17 @@ class JetLayout {
   int dim() const { return d_; }
   JetLevel level() const { return level_; }
   int64_t num_streams() const { return static_cast<int64_t>(entries_.size()); }
-  int max_order() const { return std::min(static_cast<int>(level_), 4); }
-  bool has_traced() const { return level_ == JetLevel::kTangent; }
+  // Highest order carried in full: 1, 2, 4, 4 for kGradient … kTangent.
+  int max_order() const { return max_order_; }
+  // |β| of the traced entries ∂_βΔ: 1 for kForce, 3 for kTangent, −1 for none.
+  int traced_order() const { return traced_order_; }
+  bool has_traced() const { return traced_order_ >= 0; }
+  // Highest σ derivative a layer needs: max(max_order, traced_order + 2).
+  int max_sigma_order() const { return std::max(max_order_, traced_order_ + 2); }
 
-  // Stream index of the full entry with this sorted multi-index (order 1–4).
+  // Stream index of the full entry with this sorted multi-index (order 1…max_order).
   int64_t full(std::vector<int> alpha) const;
-  // Stream index of the traced entry ∂_β Δ with |β| = 3.
+  // Stream index of the traced entry ∂_βΔ with |β| = traced_order.
   int64_t traced(std::vector<int> beta) const;
 
   // Streams of a = σ(z) at the first layer, where z = x W + b is linear in x:
@@ -55,42 +65,45 @@ class JetLayout {
   // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (S, M, H).
   torch::Tensor first_layer(const torch::Tensor& z, const torch::Tensor& W) const;
 
-  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H).
+  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
+  // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the
+  // hand-written backward is not itself differentiable).
   torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
 
   // Dense per-particle tensors from the output streams X: (S, M) of a scalar function.
   torch::Tensor gradient(const torch::Tensor& X) const;      // (M, d)
   torch::Tensor hessian(const torch::Tensor& X) const;       // (M, d, d)
-  torch::Tensor third(const torch::Tensor& X) const;         // (M, d, d, d)
+  torch::Tensor third(const torch::Tensor& X) const;         // (M, d, d, d), kJacobian+
   torch::Tensor fourth(const torch::Tensor& X) const;        // (M, d, d, d, d), kJacobian+
-  torch::Tensor traced_third(const torch::Tensor& X) const;  // ∇³Δ: (M, d, d, d), kTangent
+  // ∇^k Δ at the traced order k: ∇Δ (M, d) for kForce, ∇³Δ (M, d, d, d) for kTangent.
+  torch::Tensor laplacian_derivatives(const torch::Tensor& X) const;
 
  private:
-  struct Group {
-    int sigma_order;
-    torch::Tensor factors;  // (n, n_factors) indices into the extended factor list
-    torch::Tensor outputs;  // (n) output stream indices
-    torch::Tensor coefficients;  // (n) multiplicities
-  };
+  struct FaaDiBruno;  // the autograd Function of softplus_layer
   void build_tables();
-  torch::Tensor extended_factors(const torch::Tensor& Xz) const;
-  torch::Tensor dense(const torch::Tensor& X, int order) const;
+  torch::Tensor dense(const torch::Tensor& X, const torch::Tensor& index, int order) const;
+  torch::Tensor full_dense(const torch::Tensor& X, int order) const;
 
   int d_;
   JetLevel level_;
+  int max_order_, traced_order_;
   std::vector<std::vector<int>> entries_;  // multi-index of each stream
   std::vector<bool> entry_traced_;
   std::map<std::vector<int>, int64_t> full_index_, traced_index_;
 
-  // Extended factors beyond the streams: traced lower entries ∂_{β'}Δz
-  // (|β'| ≤ 2) and pair contractions P(A, B).
+  // Extended factors beyond the streams (ids S, S+1, …): traced lower
+  // entries ∂_{β'}Δz (|β'| < traced order), then pair contractions P(A, B).
   torch::Tensor traced_lower_;  // (n_tl, d): stream indices summed over the last axis
   torch::Tensor pair_left_, pair_right_;  // (n_p, d)
-  std::vector<Group> groups_;
+  // Terms, one row each: output stream, σ order, number of factors, then up
+  // to 4 factor ids (−1 pads); and their multiplicities.
+  torch::Tensor terms_;         // (n_terms, 7) int64
+  torch::Tensor coefficients_;  // (n_terms) float64
   // First-layer tables: per stream the padded row indices into [W; 1] (S, 4)
   // and whether the stream is traced; σ order per stream.
   torch::Tensor first_rows_, first_traced_, stream_order_;
-  std::vector<torch::Tensor> dense_index_;  // per order 1–4 (and 5: traced) dense→stream
+  std::vector<torch::Tensor> dense_index_;  // per full order 1…max_order: dense → stream
+  torch::Tensor traced_dense_index_;        // traced: dense β → stream
 };
 
 // Softplus derivatives σ^{(k)}(z), k = 0…max_k, stacked: (max_k+1, …z's shape).

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 
 #include <torch/torch.h>
 
@@ -145,7 +146,13 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   const auto e = time_embedding(t);
 
   // Hidden layers: the value h and the derivative streams X of every unit.
-  torch::Tensor h, X;
+  // X holds the streams of softplus(z) before FiLM's scale (1+γ), which is
+  // folded into the next weights instead: (X ⊙ s) W = X (diag(s) W), an
+  // (H, H') product in place of an (S, M, H) one (and of its backward).
+  torch::Tensor h, X, scale;
+  const auto scaled = [&](const torch::Tensor& W) {
+    return scale.defined() ? scale.unsqueeze(-1) * W : W;
+  };
   for (size_t i = 0; i < layers_.size(); ++i) {
     torch::Tensor z;
     if (i == 0) {
@@ -154,16 +161,14 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
       X = jets.first_layer(z, W_x);
     } else {
       z = torch::matmul(h, layers_[i].W) + layers_[i].b;
-      X = jets.softplus_layer(z, torch::matmul(X, layers_[i].W));
+      X = jets.softplus_layer(z, torch::matmul(X, scaled(layers_[i].W)));
     }
     h = torch::softplus(z);
-    const auto [scale, shift] = modulation(layers_[i], e);
-    if (scale.defined()) {
-      h = scale * h + shift;
-      X = X * scale;
-    }
+    torch::Tensor shift;
+    std::tie(scale, shift) = modulation(layers_[i], e);
+    if (scale.defined()) h = scale * h + shift;
   }
-  const auto Y = torch::matmul(X, output_W_).squeeze(-1);  // φ's streams: (S, M)
+  const auto Y = torch::matmul(X, scaled(output_W_)).squeeze(-1);  // φ's streams: (S, M)
 
   ScoreDerivatives out;
   out.score = baseline_->score(x, t) + jets.gradient(Y);
@@ -171,16 +176,19 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
 
   const auto B = baseline_->precision(t, x.options());
   out.jacobian = jets.hessian(Y) - B;
+  if (order == ScoreOrder::kForce) {
+    out.grad_lap = jets.laplacian_derivatives(Y);
+    return out;
+  }
+
   out.third = jets.third(Y);
   out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
-  if (order == ScoreOrder::kForce) return out;
-
   const auto fourth = jets.fourth(Y);
   out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
   out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
   if (order == ScoreOrder::kJacobian) return out;
 
-  out.grad3_lap = jets.traced_third(Y);
+  out.grad3_lap = jets.laplacian_derivatives(Y);
   return out;
 }
 

@@ -46,7 +46,9 @@ struct Oracle {
 };
 
 // Nested reverse-mode autograd: obviously correct, slow, tiny inputs only.
-Oracle nested_autograd(const ScoreNetImpl& net, const torch::Tensor& x0, double t) {
+// Every tensor but grad3_lap stays differentiable in θ; grad3_lap too when asked.
+Oracle nested_autograd(const ScoreNetImpl& net, const torch::Tensor& x0, double t,
+                       bool differentiable_grad3_lap = false) {
   auto x = x0.clone().requires_grad_(true);
   Oracle o;
   o.g = derivative(net.potential(x, t).unsqueeze(-1), x).squeeze(1);  // (M, d)
@@ -61,7 +63,7 @@ Oracle nested_autograd(const ScoreNetImpl& net, const torch::Tensor& x0, double 
       for (int64_t l = 0; l < d; ++l)
         for (int64_t i = 0; i < d; ++i) {
           const auto fifth = grad({o.T4.select(1, j).select(1, k).select(1, l).select(1, i).sum()},
-                                  {x}, {}, true, false, true)[0];
+                                  {x}, {}, true, differentiable_grad3_lap, true)[0];
           if (fifth.defined()) o.grad3_lap.select(1, j).select(1, k).select(1, l).add_(fifth.select(1, i));
         }
   return o;
@@ -92,11 +94,15 @@ void expect_jets_match_oracle(const System& system, const std::string& condition
   check(D.hess_lap, o.T4.diagonal(0, 3, 4).sum(-1), "hess_lap");
   check(D.third_s, torch::einsum("pi,pijkl->pjkl", {s, o.T4}), "third_s");
   check(D.grad3_lap, o.grad3_lap, "grad3_lap");
-  // Lower orders give the same numbers as the full jet.
+  // Lower orders give the same numbers as the full jet (kForce's ∇Δφ comes
+  // from its own traced streams, not from ∇³φ).
   for (auto order : {ScoreOrder::kScore, ScoreOrder::kForce, ScoreOrder::kJacobian}) {
     const auto lower = net->derivatives(x, t, order);
     check(lower.score, D.score, "lower-order score");
-    if (order >= ScoreOrder::kForce) check(lower.grad_lap, D.grad_lap, "lower-order grad_lap");
+    if (order >= ScoreOrder::kForce) {
+      check(lower.jacobian, D.jacobian, "lower-order jacobian");
+      check(lower.grad_lap, D.grad_lap, "lower-order grad_lap");
+    }
   }
 }
 
@@ -111,6 +117,63 @@ TEST(ScoreNet, FilmJetsMatchNestedAutogradD3) {
 
 TEST(ScoreNet, ConcatJetsMatchNestedAutogradD2) {
   expect_jets_match_oracle(*make_system("harmonic", {{"d", 2}, {"omega_1", 1.5}}), "concat");
+}
+
+// The parameter gradient of the jets (the layers' hand-written backward)
+// against reverse mode through the nested-autograd oracle, for a random
+// linear functional of every derivative the loss and inference use. Both are
+// exact; 1e-10 relative for the same reason as above.
+TEST(ScoreNet, JetParameterGradientsMatchNestedAutograd) {
+  auto system = make_system("morse_chain", {{"d", 2}});
+  auto net = tiny_network(*system, "film", {4, 3});
+  torch::manual_seed(13);
+  const auto x = torch::randn({2, 2}, torch::kFloat64);
+  const double t = 0.6;
+  const auto o = nested_autograd(*net, x, t, /*differentiable_grad3_lap=*/true);
+  const auto s = net->baseline().score(x, t) + o.g;
+  const auto D = net->derivatives(x, t, ScoreOrder::kTangent);
+  const auto F = net->derivatives(x, t, ScoreOrder::kForce);  // traced ∇Δφ
+  const auto functional = [](const std::vector<torch::Tensor>& parts) {
+    torch::manual_seed(17);
+    auto total = torch::zeros({}, torch::kFloat64);
+    // randn, not randn_like: that would follow each part's strides, and the
+    // jets' dense tensors are transposed views.
+    for (const auto& part : parts) total = total + (torch::randn(part.sizes(), part.options()) * part).sum();
+    return total;
+  };
+  const auto jets = functional({D.score, D.jacobian, D.third, D.hess_lap, D.third_s, D.grad3_lap,
+                                F.jacobian, F.grad_lap});
+  const auto oracle = functional({s, o.H, o.T3, o.T4.diagonal(0, 3, 4).sum(-1),
+                                  torch::einsum("pi,pijkl->pjkl", {s, o.T4}), o.grad3_lap, o.H,
+                                  o.T3.diagonal(0, 2, 3).sum(-1)});
+  const auto parameters = net->parameters();
+  const auto from_jets = grad({jets}, parameters, {}, false, false, true);
+  const auto from_oracle = grad({oracle}, parameters, {}, false, false, true);
+  for (size_t k = 0; k < parameters.size(); ++k) {
+    const auto zero = torch::zeros_like(parameters[k]);
+    const auto got = from_jets[k].defined() ? from_jets[k] : zero;
+    const auto want = from_oracle[k].defined() ? from_oracle[k] : zero;
+    EXPECT_LT(max_abs(got - want) / std::max(1.0, max_abs(want)), 1e-10) << "parameter " << k;
+  }
+}
+
+// At d = 4 the nested-autograd oracle is too slow; the traced kForce streams
+// are checked against ∇Δφ = tr ∇³φ from the full streams of kJacobian
+// (themselves checked against autograd above). Same float64 sums in a
+// different order: 1e-10 relative.
+TEST(ScoreNet, ForceStreamsMatchFullStreamsD4) {
+  auto system = make_system("morse_chain", {{"d", 4}});
+  auto net = tiny_network(*system, "film", {7, 6});
+  torch::manual_seed(11);
+  const auto x = torch::randn({5, 4}, torch::kFloat64);
+  const auto force = net->derivatives(x, 0.8, ScoreOrder::kForce);
+  const auto full = net->derivatives(x, 0.8, ScoreOrder::kJacobian);
+  EXPECT_FALSE(force.third.defined());
+  for (const auto& [got, want] : {std::pair{force.score, full.score},
+                                  std::pair{force.jacobian, full.jacobian},
+                                  std::pair{force.grad_lap, full.grad_lap}}) {
+    EXPECT_LT(max_abs(got - want) / std::max(1.0, max_abs(want)), 1e-10);
+  }
 }
 
 TEST(ScoreNet, ScoreJacobianIsSymmetric) {

@@ -10,7 +10,8 @@
 //
 // Derivatives in x are propagated forward through the layers as jets (see
 // src/jets.hpp): exact, batched over particles, one GEMM per layer, and
-// differentiable in θ by ordinary reverse-mode autograd.
+// differentiable once in θ by reverse-mode autograd (the softplus layers
+// bring their own backward; a second derivative through them throws).
 #pragma once
 
 #include <memory>
@@ -41,7 +42,7 @@ struct ScoreNetOptions {
 // How many x-derivatives an evaluation carries (each level includes the previous).
 enum class ScoreOrder {
   kScore = 1,     // s only (plain reverse-mode gradient of φ; inference without Q)
-  kForce = 3,     // s, ∇s, ∇Δφ: the Bohmian acceleration
+  kForce = 3,     // s, ∇s, ∇Δφ: the Bohmian acceleration (∇Δφ traced, not from ∇³φ)
   kJacobian = 4,  // + ∇²Δφ, ∂_s∇³φ: the Jacobian of the acceleration (F/G)
   kTangent = 5,   // + ∇³Δφ: its derivative along the flow (x₀-tangents)
 };
@@ -51,7 +52,7 @@ struct ScoreDerivatives {
   torch::Tensor score;        // s = s_base + ∇φ: (M, d)
   torch::Tensor jacobian;     // S = ∇s = −B + ∇²φ: (M, d, d), symmetric          [kForce]
   torch::Tensor grad_lap;     // ∇Δφ: (M, d)                                      [kForce]
-  torch::Tensor third;        // ∇³φ: (M, d, d, d)                                [kForce]
+  torch::Tensor third;        // ∇³φ: (M, d, d, d)                                [kJacobian]
   torch::Tensor hess_lap;     // ∇²Δφ: (M, d, d)                                  [kJacobian]
   torch::Tensor third_s;      // Σ_i s_i ∂_i∇³φ: (M, d, d, d) (4th order along s) [kJacobian]
   torch::Tensor grad3_lap;    // ∇³Δφ: (M, d, d, d)                               [kTangent]
