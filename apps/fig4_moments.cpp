@@ -1,7 +1,7 @@
 // fig4_moments: learned ⟨x_i⟩(t) and σ_i(t) against the FFT reference (Figure 4 data).
 //
 //   fig4_moments --checkpoint checkpoints/morse_d4.npz --fft-ref data/fft_ref_morse_d4.npz \
-//                --M-test 20000 --data-out data/fig4_moments.npz
+//                --M-test 20000 --data-out data/fig4_moments.npz [--sampling mc|sobol|gauss-hermite]
 // The system, T and dt come from the FFT reference file, the network from the
 // checkpoint's arguments.
 #include <CLI/CLI.hpp>
@@ -18,15 +18,20 @@ int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
   std::string fft_path = "data/fft_ref_morse_d4.npz";
   std::string output = "data/fig4_moments.npz";
-  int64_t M = 20000;
+  bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
-  uint64_t seed = 999;
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
-  app.add_option("--M-test", M, "particles")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--M-test", sampling.count, "particles (gauss-hermite: at most this many nodes)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sampling", sampling.method, "initial positions: mc | sobol | gauss-hermite")
+      ->check(CLI::IsMember({"mc", "sobol", "gauss-hermite"}))
+      ->capture_default_str();
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", seed, "seed of the initial positions")->capture_default_str();
+  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
+      ->capture_default_str();
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
@@ -44,13 +49,13 @@ int main(int argc, char** argv) {
     bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
     const bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt")};
 
-    torch::manual_seed(seed);
-    const auto x0 = bohmflow::sample_initial_positions(*model.system, M, torch::kFloat64);
-    std::cout << "propagating M=" << M << " particles, " << trajectory.n_steps() << " steps, "
+    const auto points = bohmflow::initial_positions(*model.system, sampling);
+    const int64_t M = points.x0.size(0);
+    std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps, "
               << model.system->label() << "\n";
-    const auto path = bohmflow::propagate(*model.system, *model.network, x0, trajectory);
+    const auto path = bohmflow::propagate(*model.system, *model.network, points.x0, trajectory);
     const auto moments = bohmflow::ensemble_moments(
-        path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times));
+        path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
 
     // Agreement with the reference at the evaluation steps (same step grid).
     const auto index = torch::tensor(moments.steps, torch::kInt64);
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
     npz.set("epoch", checkpoint.epoch);
     npz.set("checkpoint", std::filesystem::path(checkpoint_path).filename().string());
     npz.set("M_test", M);
+    npz.set("sampling", sampling.method);
     npz.save(output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "max |<x_i> - FFT| = " << mean_error << ", max |sigma_i - FFT| = " << sigma_error
