@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", options.batch, "particles propagated together")->capture_default_str();
   app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_memory_allocator();
+  bohmflow::tune_runtime();
   try {
     options.validate();
     const auto start = std::chrono::steady_clock::now();

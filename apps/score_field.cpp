@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   app.add_flag("--float32", options.single_precision, "store s and rho as float32");
   app.add_option("--data-out", output, "output NPZ (compressed)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_memory_allocator();
+  bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
     const auto model = bohmflow::load_model(checkpoint_path);

@@ -119,13 +119,13 @@ int main(int argc, char** argv) {
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
       ->capture_default_str();
   app.add_option("--device", device_name, "cpu | cuda | cuda:<i> (default: cuda when available)");
-  app.add_option("--threads", threads, "intra-op threads per process (0: the cores, shared among local ranks)")
+  app.add_option("--threads", threads, "intra-op threads per process (0: the idle cores; with several ranks, the cores shared among the node's ranks)")
       ->capture_default_str();
   app.add_option("--dist-timeout", distributed.timeout_s,
                  "seconds before a missing rank or a stalled collective is an error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_memory_allocator();
+  bohmflow::tune_runtime();
 
   try {
     const double timeout = distributed.timeout_s;
@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
       if (!device.has_index()) device = torch::Device(torch::kCUDA, distributed.local_rank);
     }
     if (threads < 0) throw std::invalid_argument("--threads " + std::to_string(threads) + ": must be >= 0");
-    if (threads == 0 && device.is_cpu()) {
+    // One process: tune_runtime() took the idle cores. Several on one node share them.
+    if (threads == 0 && device.is_cpu() && distributed.world_size > 1) {
       const char* local = std::getenv("LOCAL_WORLD_SIZE");
       const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
       threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node);
