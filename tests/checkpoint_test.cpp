@@ -6,15 +6,12 @@
 #include <filesystem>
 
 #include "bohmflow/npz.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
 
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::path(BOHMFLOW_BINARY_DIR) / "checkpoint_test_scratch";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
 Checkpoint small_checkpoint() {
   Checkpoint c;

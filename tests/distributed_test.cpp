@@ -17,17 +17,14 @@
 #include <sstream>
 
 #include "bohmflow/checkpoint.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string scratch(const std::string& name) {
-  const auto dir = fs::path(BOHMFLOW_BINARY_DIR) / "distributed_test_scratch";
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
 // A port the kernel says is free right now.
 int free_port() {

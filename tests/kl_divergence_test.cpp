@@ -13,15 +13,12 @@
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/trajectory.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
 
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::path(BOHMFLOW_BINARY_DIR) / "kl_divergence_test_scratch";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
 TEST(KlDivergence, InterpolationIsExactForMultilinearFieldsAndNanOutside) {
   const std::vector<std::vector<double>> axes = {grid_axis(5, 2.0), grid_axis(4, 1.0), grid_axis(6, 3.0)};

@@ -8,15 +8,12 @@
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
 
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::path(BOHMFLOW_BINARY_DIR) / "psi_snapshots_test_scratch";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
 // Snapshots of a small 2D harmonic run at t = 0 and t = 0.2.
 std::string write_snapshots() {

@@ -12,6 +12,7 @@
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/psi_snapshots.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
@@ -20,11 +21,7 @@ namespace fs = std::filesystem;
 
 const std::string kCheckpoint = std::string(BOHMFLOW_SOURCE_DIR) + "/checkpoints/morse_d4.npz";
 
-fs::path scratch(const std::string& name) {
-  const auto dir = fs::path(BOHMFLOW_BINARY_DIR) / "score_field_test_scratch";
-  fs::create_directories(dir);
-  return dir / name;
-}
+fs::path scratch(const std::string& name) { return scratch_path(name); }
 
 int run_app(const std::string& arguments) {
   const std::string command = std::string(BOHMFLOW_APPS_DIR) + "/score_field " + arguments +

@@ -1,4 +1,5 @@
 #include "bohmflow/trainer.hpp"
+#include "scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -14,11 +15,7 @@
 namespace bohmflow {
 namespace {
 
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::path(BOHMFLOW_BINARY_DIR) / "trainer_test_scratch";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
 // A tiny d=2 problem whose every piece of state matters: a step subset per
 // epoch (generator), a short plateau window (schedule state), clipping.

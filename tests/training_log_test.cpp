@@ -9,17 +9,14 @@
 #include <sstream>
 
 #include "bohmflow/npz.hpp"
+#include "scratch.hpp"
 
 namespace bohmflow {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path scratch(const std::string& name) {
-  const auto dir = fs::path(BOHMFLOW_BINARY_DIR) / "training_log_test_scratch";
-  fs::create_directories(dir);
-  return dir / name;
-}
+fs::path scratch(const std::string& name) { return scratch_path(name); }
 
 // Lines as a training run prints them: E_mean every 2nd epoch here, plus noise.
 const char kLogA[] =
