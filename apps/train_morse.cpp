@@ -172,9 +172,7 @@ int main(int argc, char** argv) {
     using Outcome = bohmflow::TrainingResult::Outcome;
     if (result.outcome == Outcome::kInterrupted) {
       if (communicator->rank() == 0) {
-        const int64_t remaining = trainer.epoch() - (resume.epoch + training.n_epochs) < 0
-                                      ? resume.epoch + training.n_epochs - trainer.epoch()
-                                      : 0;
+        const int64_t remaining = std::max<int64_t>(0, resume.epoch + training.n_epochs - trainer.epoch());
         std::cerr << "train_morse: interrupted (" << (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT")
                   << "): " << result.message << "\nresume with:\n  "
                   << resume_command(argc, argv, result.checkpoint, remaining) << "\n";
