@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "bohmflow/npz.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "bohmflow/checkpoint.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
@@ -39,13 +39,6 @@ int free_port() {
   const int port = ntohs(address.sin_port);
   close(fd);
   return port;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 const std::string kTrainMorse = std::string(BOHMFLOW_APPS_DIR) + "/train_morse";
@@ -77,18 +70,18 @@ double launch(int world_size, const std::vector<int>& ranks, const std::string& 
 }
 
 int exit_status(const std::string& log, int rank) {
-  return std::stoi(read_file(log + "." + std::to_string(rank) + ".rc"));
+  return std::stoi(read_text(log + "." + std::to_string(rank) + ".rc"));
 }
 
 TEST(Distributed, TwoGlooRanksTrainLikeOneWithTheSameGlobalBatch) {
   const auto one = scratch("one.npz"), two = scratch("two.npz");
   launch(1, {0}, train_command(one), scratch("one.log"), free_port());
-  ASSERT_EQ(exit_status(scratch("one.log"), 0), 0) << read_file(scratch("one.log.0"));
+  ASSERT_EQ(exit_status(scratch("one.log"), 0), 0) << read_text(scratch("one.log.0"));
   launch(2, {0, 1}, train_command(two), scratch("two.log"), free_port());
-  ASSERT_EQ(exit_status(scratch("two.log"), 0), 0) << read_file(scratch("two.log.0"));
-  ASSERT_EQ(exit_status(scratch("two.log"), 1), 0) << read_file(scratch("two.log.1"));
-  EXPECT_NE(read_file(scratch("two.log.0")).find("ranks=2 (gloo), M_local=4"), std::string::npos);
-  EXPECT_EQ(read_file(scratch("two.log.1")).find("Epoch"), std::string::npos);  // rank 0 alone logs
+  ASSERT_EQ(exit_status(scratch("two.log"), 0), 0) << read_text(scratch("two.log.0"));
+  ASSERT_EQ(exit_status(scratch("two.log"), 1), 0) << read_text(scratch("two.log.1"));
+  EXPECT_NE(read_text(scratch("two.log.0")).find("ranks=2 (gloo), M_local=4"), std::string::npos);
+  EXPECT_EQ(read_text(scratch("two.log.1")).find("Epoch"), std::string::npos);  // rank 0 alone logs
 
   const auto a = load_checkpoint(one), b = load_checkpoint(two);
   EXPECT_EQ(b.epoch, 3);
@@ -106,7 +99,7 @@ TEST(Distributed, MissingRankEndsTheOthersWithinTheTimeout) {
   const double seconds = launch(2, {0}, train_command(scratch("alone.npz")) + " --dist-timeout 3",
                                 scratch("alone.log"), free_port());
   EXPECT_NE(exit_status(scratch("alone.log"), 0), 0);
-  const auto log = read_file(scratch("alone.log.0"));
+  const auto log = read_text(scratch("alone.log.0"));
   EXPECT_NE(log.find("MASTER_ADDR:MASTER_PORT = 127.0.0.1:"), std::string::npos) << log;
   EXPECT_NE(log.find("did every rank start?"), std::string::npos) << log;
   EXPECT_LT(seconds, 60);
@@ -116,9 +109,9 @@ TEST(Distributed, DeadRankEndsTheOthersWithAnError) {
   // Rank 1 is killed a few seconds into a long run; rank 0 must not hang.
   const double seconds = launch(2, {0, 1}, train_command(scratch("dead.npz"), 100000) + " --dist-timeout 20",
                                 scratch("dead.log"), free_port(), "timeout -s KILL 8 ");
-  EXPECT_NE(exit_status(scratch("dead.log"), 0), 0) << read_file(scratch("dead.log.0"));
+  EXPECT_NE(exit_status(scratch("dead.log"), 0), 0) << read_text(scratch("dead.log.0"));
   EXPECT_NE(exit_status(scratch("dead.log"), 1), 0);
-  EXPECT_NE(read_file(scratch("dead.log.0")).find("train_morse: "), std::string::npos);
+  EXPECT_NE(read_text(scratch("dead.log.0")).find("train_morse: "), std::string::npos);
   EXPECT_LT(seconds, 90);
 }
 

@@ -13,7 +13,7 @@
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/trajectory.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {

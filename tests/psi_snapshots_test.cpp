@@ -8,7 +8,7 @@
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {

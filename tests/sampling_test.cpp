@@ -9,6 +9,7 @@
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/evaluate.hpp"
 #include "bohmflow/trajectory.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
@@ -35,16 +36,15 @@ TEST(Sampling, GaussHermiteRuleIntegratesPolynomialsExactly) {
 // displaced initial state and a phase; the network is zero, so the score is
 // the baseline's, exact for this system.
 Model harmonic_baseline_model() {
-  ModelArgs args;
-  args.potential = "harmonic";
-  args.system = {{"d", 2},      {"hbar", 0.7},  {"mass", 1.3},    {"omega_0", 1.0}, {"omega_1", 1.7},
-                 {"centre", 0.4}, {"mean", 1.1}, {"sigma0", 0.35}, {"phase", -2.0}};
-  args.network.hidden_dims = {4};
-  args.network.n_freq = 1;
-  auto model = build_model(args);
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.network->parameters()) p.zero_();
-  return model;
+  return baseline_only_model("harmonic", {{"d", 2},
+                                          {"hbar", 0.7},
+                                          {"mass", 1.3},
+                                          {"omega_0", 1.0},
+                                          {"omega_1", 1.7},
+                                          {"centre", 0.4},
+                                          {"mean", 1.1},
+                                          {"sigma0", 0.35},
+                                          {"phase", -2.0}});
 }
 
 TEST(Sampling, GaussHermiteMomentsOfAHarmonicEnsembleAreExact) {

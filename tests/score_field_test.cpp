@@ -12,7 +12,7 @@
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/psi_snapshots.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {

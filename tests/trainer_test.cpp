@@ -1,5 +1,4 @@
 #include "bohmflow/trainer.hpp"
-#include "scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -11,6 +10,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
@@ -198,16 +199,7 @@ TEST(Trainer, LogLineMatchesTheFigurePipelinesRegexes) {
 TEST(Trainer, DiagnosticsOfTheBaselineAloneConserveTheHarmonicEnergy) {
   // Harmonic well with the exact Gaussian baseline and a zero network: the
   // ensemble energy is the ground-state energy d/2 at every time.
-  ModelArgs model;
-  model.potential = "harmonic";
-  model.system = {{"d", 2}};
-  model.network.hidden_dims = {4};
-  model.network.n_freq = 1;
-  auto built = build_model(model);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : built.network->parameters()) p.zero_();
-  }
+  const auto built = baseline_only_model("harmonic", {{"d", 2}});
   TrajectoryOptions trajectory;
   trajectory.T = 1.0;
   trajectory.dt = 0.01;
@@ -225,13 +217,6 @@ TEST(Trainer, EpochCheckpointNames) {
 }
 
 // ---- the train_morse command line ------------------------------------------
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 const std::string kTrainMorse = std::string(BOHMFLOW_APPS_DIR) + "/train_morse";
 

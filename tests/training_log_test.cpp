@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "bohmflow/npz.hpp"
-#include "scratch.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
