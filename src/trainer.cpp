@@ -241,10 +241,11 @@ Checkpoint Trainer::checkpoint() const {
   return c;
 }
 
-void Trainer::save(const std::string& path) const {
-  if (communicator_.rank() != 0) return;
+std::string Trainer::save(const std::string& path) const {
+  if (communicator_.rank() != 0) return path;
   detail::create_parent_directory(path);
   save_checkpoint(path, checkpoint());
+  return path;
 }
 
 std::vector<int64_t> Trainer::draw_selected_steps() {
@@ -340,8 +341,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     lr_ = plateau_.update(losses_, lr_);
 
     if (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0) {
-      save(epoch_checkpoint_path(options_.checkpoint_path, epoch_));
-      last_written = epoch_checkpoint_path(options_.checkpoint_path, epoch_);
+      last_written = save(epoch_checkpoint_path(options_.checkpoint_path, epoch_));
     }
     if (leader && (epoch_ % options_.print_every == 0 || epoch_ == first_epoch + 1)) {
       auto generator = at::detail::createCPUGenerator(diagnostics_seed(options_.seed, epoch_));
@@ -356,15 +356,12 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     }
     progress.update(epoch_ - first_epoch);
     if (stop) {
-      const auto path = epoch_checkpoint_path(options_.checkpoint_path, epoch_);
-      save(path);
-      last_written = path;
+      last_written = save(epoch_checkpoint_path(options_.checkpoint_path, epoch_));
       return finish(TrainingResult::Outcome::kInterrupted,
-                    "stopped on request after epoch " + std::to_string(epoch_) + "; checkpoint " + path);
+                    "stopped on request after epoch " + std::to_string(epoch_) + "; checkpoint " + last_written);
     }
   }
-  save(options_.checkpoint_path);
-  last_written = options_.checkpoint_path;
+  last_written = save(options_.checkpoint_path);
   progress.finish();
   const double total = seconds();
   if (leader) {

@@ -124,8 +124,7 @@ TEST(Trainer, NonFiniteLossStopsWithoutTouchingTheLastGoodCheckpoint) {
   const auto broken_path = scratch("broken.npz");
   save_checkpoint(broken_path, broken);
 
-  std::ifstream before_file(path, std::ios::binary);
-  const std::string before((std::istreambuf_iterator<char>(before_file)), {});
+  const std::string before = read_text(path);
   auto options = tiny_training(path, 5);
   options.checkpoint_every = 1;
   Trainer trainer(tiny_model(), options, *communicator);
@@ -134,8 +133,7 @@ TEST(Trainer, NonFiniteLossStopsWithoutTouchingTheLastGoodCheckpoint) {
   EXPECT_EQ(result.outcome, TrainingResult::Outcome::kNonFinite);
   EXPECT_EQ(result.epoch, 2);
   EXPECT_NE(result.message.find("epoch 3"), std::string::npos) << result.message;
-  std::ifstream after_file(path, std::ios::binary);
-  const std::string after((std::istreambuf_iterator<char>(after_file)), {});
+  const std::string after = read_text(path);
   EXPECT_EQ(before, after);
   EXPECT_FALSE(std::filesystem::exists(epoch_checkpoint_path(path, 3)));
 }

@@ -111,7 +111,7 @@ class Trainer {
 
  private:
   std::vector<int64_t> draw_selected_steps();
-  void save(const std::string& path) const;
+  std::string save(const std::string& path) const;  // rank 0 writes; every rank returns `path`
 
   ModelArgs args_;
   TrainingOptions options_;
