@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "system_flags.hpp"
 
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -28,9 +29,13 @@ int main(int argc, char** argv) {
   trajectory.T = 0.1;  // a few steps suffice for a rate; the cost is linear in the steps
   bohmflow::ScoreNetOptions network;
   bohmflow::FisherLossOptions loss;
+  std::string potential = "morse_chain";
+  bohmflow::BaselineOptions baseline;
   int threads = 0;
   bool skip_gradient = false;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
+  bohmflow::apps::add_potential_option(app, potential);
+  app.add_option("--baseline", baseline.kind, "Gaussian baseline: minimum | trap | none")->capture_default_str();
   app.add_option("--d", dims, "dimensions")->capture_default_str();
   app.add_option("--M", batch, "particles")->capture_default_str();
   app.add_option("--T", trajectory.T, "trajectory length per measurement")->capture_default_str();
@@ -42,7 +47,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
-  std::cout << "torch threads: " << torch::get_num_threads() << "\n\n";
+  std::cout << potential << ", torch threads: " << torch::get_num_threads() << "\n\n";
 
   const int64_t steps = trajectory.n_steps() + 1;
   const int64_t full_steps = bohmflow::TrajectoryOptions{}.n_steps() + 1;  // the paper's epoch
@@ -50,9 +55,9 @@ int main(int argc, char** argv) {
             << " | s/epoch at " << full_steps << " steps | inference particle-steps/s |\n"
             << "|---|---|---|---|---|---|\n";
   for (int d : dims) {
-    auto system = bohmflow::make_system("morse_chain", {{"d", d}});
+    auto system = bohmflow::make_system(potential, {{"d", d}});
     network.d = d;
-    bohmflow::ScoreNet net(network, std::make_shared<bohmflow::GaussianBaseline>(*system));
+    bohmflow::ScoreNet net(network, std::make_shared<bohmflow::GaussianBaseline>(*system, baseline));
     for (int64_t M : batch) {
       torch::manual_seed(0);
       const auto x0 = bohmflow::sample_initial_positions(*system, M, torch::kFloat64);

@@ -37,6 +37,14 @@ ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) 
 
 }  // namespace
 
+TrajectoryOptions trained_trajectory(const Checkpoint& checkpoint) {
+  TrajectoryOptions options;
+  const auto training = nlohmann::json::parse(checkpoint.training_json);
+  if (training.contains("T")) options.T = training["T"].get<double>();
+  if (training.contains("dt")) options.dt = training["dt"].get<double>();
+  return options;
+}
+
 std::string model_args_json(const ModelArgs& model, const std::string& training_json) {
   nlohmann::json args;
   args["potential"] = model.potential;

@@ -5,6 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "bohmflow/npz.hpp"
+#include "bohmflow/potentials.hpp"
+
 namespace bohmflow {
 
 std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count) {
@@ -43,6 +46,86 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
   out.means = (w.view({1, -1, 1}) * x).sum(1);
   out.sigmas = (w.view({1, -1, 1}) * (x - out.means.unsqueeze(1)).square()).sum(1).sqrt();
   out.energy = (w.view({1, -1}) * energy).sum(1);
+  return out;
+}
+
+ReferenceMoments harmonic_moments(const Harmonic& system, const torch::Tensor& t) {
+  const auto& o = system.options();
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto time = t.to(torch::kFloat64).cpu().view({-1, 1});
+  const auto omega = torch::tensor(o.omega, opts).view({1, -1});
+  const auto centre = torch::tensor(o.centre, opts).view({1, -1});
+  const auto mu0 = torch::tensor(o.mean, opts).view({1, -1});
+  const auto sigma = torch::tensor(o.sigma0, opts).view({1, -1});
+  const auto v0 = system.hbar() / system.mass() * torch::tensor(o.phase, opts).view({1, -1});
+  const auto cos = torch::cos(omega * time), sin = torch::sin(omega * time);
+  const double hbar_over_m = system.hbar() / system.mass();
+  ReferenceMoments out;
+  out.t = time.view({-1});
+  out.means = centre + (mu0 - centre) * cos + v0 / omega * sin;
+  out.vars = sigma.square() * cos.square() +
+             (hbar_over_m * hbar_over_m) / (4.0 * sigma.square() * omega.square()) * sin.square();
+  out.source = "closed form";
+  return out;
+}
+
+ReferenceMoments closed_form_moments(const System& system, const torch::Tensor& t) {
+  if (const auto* harmonic = dynamic_cast<const Harmonic*>(&system)) return harmonic_moments(*harmonic, t);
+  if (const auto* bosons = dynamic_cast<const InteractingBosons*>(&system)) {
+    const auto& o = bosons->options();
+    if (o.g == 0) {
+      const auto& initial = system.initial_state();
+      const auto trap = make_system("harmonic", {{"d", system.dim()},
+                                                 {"omega", o.omega},
+                                                 {"mean", o.mean},
+                                                 {"sigma0", initial.sigma[0]},
+                                                 {"phase", o.phase},
+                                                 {"hbar", system.hbar()},
+                                                 {"mass", system.mass()}});
+      return harmonic_moments(dynamic_cast<const Harmonic&>(*trap), t);
+    }
+  }
+  throw std::invalid_argument(system.label() + " has no closed form (only harmonic, and interacting_bosons at g = 0)");
+}
+
+ReferenceMoments fft_moments(const Npz& fft, const torch::Tensor& t, const std::string& name) {
+  for (const char* key : {"t", "means", "sigmas"}) {
+    if (!fft.contains(key)) throw std::invalid_argument(name + ": no '" + key + "' array (not a compute_fft_reference file?)");
+  }
+  const auto file_t = fft.tensor("t", torch::kFloat64, {-1});
+  const auto means = fft.tensor("means", torch::kFloat64, {file_t.size(0), -1});
+  const auto sigmas = fft.tensor("sigmas", torch::kFloat64, {file_t.size(0), -1});
+  const auto time = t.to(torch::kFloat64).cpu().view({-1});
+  // The file's times are t_n = n·dt up to rounding: match each to its nearest.
+  const auto distance = (time.view({-1, 1}) - file_t.view({1, -1})).abs();
+  const auto [gap, index] = distance.min(1);
+  const int64_t worst = gap.argmax().item<int64_t>();
+  if (gap[worst].item<double>() > 1e-9) {
+    throw std::invalid_argument(name + ": time " + std::to_string(time[worst].item<double>()) +
+                                " is not one of the stored times (nearest " +
+                                std::to_string(file_t[index[worst]].item<double>()) + ")");
+  }
+  ReferenceMoments out;
+  out.t = time;
+  out.means = means.index_select(0, index);
+  out.vars = sigmas.index_select(0, index).square();
+  out.source = name;
+  return out;
+}
+
+MomentErrors moment_errors(const EnsembleMoments& learned, const ReferenceMoments& reference) {
+  const auto means = learned.means.to(torch::kFloat64).cpu();
+  const auto vars = learned.sigmas.to(torch::kFloat64).cpu().square();
+  if (means.sizes() != reference.means.sizes() || vars.sizes() != reference.vars.sizes()) {
+    throw std::invalid_argument("moment_errors: learned and reference moments differ in shape");
+  }
+  const auto mean_gap = means - reference.means;
+  const auto var_gap = vars - reference.vars;
+  MomentErrors out;
+  out.max_mean_error = mean_gap.abs().max().item<double>();
+  out.max_rel_var_error = (var_gap.abs() / reference.vars).max().item<double>();
+  out.rms_mean_error = (mean_gap.square().sum(1).mean().sqrt()).item<double>();
+  out.rel_l2_var_error = (var_gap.norm() / reference.vars.norm()).item<double>();
   return out;
 }
 

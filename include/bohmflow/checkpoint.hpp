@@ -21,6 +21,7 @@
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/score_network.hpp"
+#include "bohmflow/trajectory.hpp"
 
 namespace bohmflow {
 
@@ -56,6 +57,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
 // The args as JSON text, and back.
 std::string model_args_json(const ModelArgs& model, const std::string& training_json);
+
+// T and dt the checkpoint was trained with (its "training" args); a field
+// it lacks (e.g. an imported checkpoint) keeps TrajectoryOptions' default.
+TrajectoryOptions trained_trajectory(const Checkpoint& checkpoint);
 
 // System + baseline + network rebuilt from a checkpoint, on `device`.
 struct Model {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/types.h>
@@ -10,6 +11,10 @@
 #include "bohmflow/trajectory.hpp"
 
 namespace bohmflow {
+
+class Harmonic;
+class Npz;
+class System;
 
 struct EnsembleMoments {
   std::vector<int64_t> steps;  // leapfrog step indices
@@ -26,5 +31,39 @@ std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count);
 // weighted; without, every particle counts 1/M.
 EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
                                  const torch::Tensor& weights = {});
+
+// Exact moments to compare with: per-coordinate means and variances at times t.
+struct ReferenceMoments {
+  torch::Tensor t;      // (K)
+  torch::Tensor means;  // (K, d) ⟨x_i⟩
+  torch::Tensor vars;   // (K, d) var(x_i)
+  std::string source;   // "closed form" or the FFT file's name
+};
+
+// A Gaussian wave packet in the harmonic system, per axis (v₀ = ħc/m):
+//   mean(t) = a + (μ₀ − a) cos ωt + (v₀/ω) sin ωt
+//   var(t)  = σ² cos² ωt + ħ²/(4σ²m²ω²) sin² ωt
+ReferenceMoments harmonic_moments(const Harmonic& system, const torch::Tensor& t);
+
+// The closed form where the system has one: the harmonic system, and the
+// interacting bosons at g = 0 (their trap alone). Throws std::invalid_argument
+// naming the system otherwise.
+ReferenceMoments closed_form_moments(const System& system, const torch::Tensor& t);
+
+// The moments of an FFT reference file (compute_fft_reference) at times t;
+// each must be one of the file's stored times (to 1e-9), else an error
+// naming the file and the time.
+ReferenceMoments fft_moments(const Npz& fft, const torch::Tensor& t, const std::string& name);
+
+// Learned against reference moments over the K times and d coordinates.
+struct MomentErrors {
+  double max_mean_error = 0;     // max_{t,i} |Δ⟨x_i⟩|
+  double max_rel_var_error = 0;  // max_{t,i} |Δvar_i| / var_i
+  // L2 norms over the time grid (DSM reports L2-type errors of the moments;
+  // the means of a symmetric system are 0, so theirs is absolute):
+  double rms_mean_error = 0;     // sqrt(mean_t |Δ⟨x⟩(t)|²), |·| the norm over coordinates
+  double rel_l2_var_error = 0;   // ‖Δvar‖₂ / ‖var‖₂ over all times and coordinates
+};
+MomentErrors moment_errors(const EnsembleMoments& learned, const ReferenceMoments& reference);
 
 }  // namespace bohmflow

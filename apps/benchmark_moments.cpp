@@ -1,0 +1,123 @@
+// benchmark_moments: a trained model's moments against an exact reference, in
+// the layout of data/benchmarks/<problem>.npz (issue: peer benchmarks).
+//
+//   benchmark_moments --checkpoint checkpoints/bosons_d2.npz --fft-ref data/fft_ref_bosons_d2.npz \
+//                     --sampling gauss-hermite --M-test 20000 --data-out data/benchmarks/bosons_d2.npz
+// Without --fft-ref the reference is the closed form, which exists for the
+// harmonic system and the bosons at g = 0. T and dt default to the ones the checkpoint was
+// trained with.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include <torch/torch.h>
+
+#include "bohmflow/bohmflow.hpp"
+
+int main(int argc, char** argv) {
+  std::string checkpoint_path;
+  std::string fft_path;
+  std::string output;
+  bohmflow::SamplingOptions sampling;
+  int64_t n_times = 101;
+  std::optional<double> T, dt;
+  double train_seconds = 0;
+  std::string command;
+  CLI::App app{"A trained model's moments against the closed form or an FFT reference."};
+  app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+  app.add_option("--fft-ref", fft_path, "FFT reference (compute_fft_reference); omitted: the closed form (harmonic; bosons at g = 0)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--sampling", sampling.method, "initial positions: mc | sobol | gauss-hermite")
+      ->check(CLI::IsMember({"mc", "sobol", "gauss-hermite"}))
+      ->capture_default_str();
+  app.add_option("--M-test", sampling.count, "particles (gauss-hermite: at most this many nodes)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
+      ->capture_default_str();
+  app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--T", T, "final time (default: the checkpoint's training T)")->check(CLI::PositiveNumber);
+  app.add_option("--dt", dt, "leapfrog step (default: the checkpoint's training dt)")->check(CLI::PositiveNumber);
+  app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
+  app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
+  app.add_option("--data-out", output, "output NPZ")->required();
+  CLI11_PARSE(app, argc, argv);
+  bohmflow::tune_runtime();
+  try {
+    const auto start = std::chrono::steady_clock::now();
+    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
+    auto model = bohmflow::build_model(checkpoint.model);
+    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
+    auto trajectory = bohmflow::trained_trajectory(checkpoint);
+    if (T) trajectory.T = *T;
+    if (dt) trajectory.dt = *dt;
+    trajectory.validate();
+
+    const auto points = bohmflow::initial_positions(*model.system, sampling);
+    std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps of " << trajectory.dt
+              << ", " << model.system->label() << "\n";
+    const auto path = bohmflow::propagate(*model.system, *model.network, points.x0, trajectory);
+    const auto learned = bohmflow::ensemble_moments(
+        path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
+
+    bohmflow::ReferenceMoments reference;
+    if (!fft_path.empty()) {
+      const auto fft = bohmflow::Npz::load(fft_path);
+      // The reference must describe the checkpoint's system.
+      for (const auto& [key, value] : model.system->parameters()) {
+        if (fft.contains(key) && std::abs(fft.scalar_double(key) - value) > 1e-12 * std::max(1.0, std::abs(value))) {
+          throw std::invalid_argument(fft_path + ": parameter '" + key + "' is " +
+                                      std::to_string(fft.scalar_double(key)) + ", the checkpoint's system has " +
+                                      std::to_string(value));
+        }
+      }
+      reference = bohmflow::fft_moments(fft, learned.t, std::filesystem::path(fft_path).filename().string());
+    } else {
+      try {
+        reference = bohmflow::closed_form_moments(*model.system, learned.t);
+      } catch (const std::invalid_argument& error) {
+        throw std::invalid_argument("--fft-ref is required: " + std::string(error.what()));
+      }
+    }
+    const auto errors = bohmflow::moment_errors(learned, reference);
+
+    bohmflow::Npz npz;
+    npz.set("t", learned.t);
+    npz.set("learned_means", learned.means);
+    npz.set("learned_vars", learned.sigmas.square());
+    npz.set("learned_energy", learned.energy);
+    npz.set("ref_means", reference.means);
+    npz.set("ref_vars", reference.vars);
+    npz.set("reference", reference.source);
+    npz.set("epochs", checkpoint.epoch);
+    npz.set("train_seconds", train_seconds);
+    npz.set("sampling", points.describe);
+    npz.set("command", command);
+    npz.set("checkpoint", std::filesystem::path(checkpoint_path).filename().string());
+    npz.set("potential", model.system->name());
+    npz.set("d", static_cast<int64_t>(model.system->dim()));
+    npz.set("T", trajectory.T);
+    npz.set("dt", trajectory.dt);
+    npz.set("max_mean_error", errors.max_mean_error);
+    npz.set("max_rel_var_error", errors.max_rel_var_error);
+    npz.set("rms_mean_error", errors.rms_mean_error);
+    npz.set("rel_l2_var_error", errors.rel_l2_var_error);
+    std::filesystem::path parent = std::filesystem::path(output).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    npz.save(output);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "against " << reference.source << " over " << learned.steps.size() << " times:\n"
+              << "  max |Δmean| = " << errors.max_mean_error << ", max |Δvar|/var = " << errors.max_rel_var_error
+              << "\n  RMS over t of |Δmean| = " << errors.rms_mean_error << ", ‖Δvar‖/‖var‖ = " << errors.rel_l2_var_error << "\n"
+              << "saved " << output << " in " << seconds << " s\n";
+  } catch (const std::exception& error) {
+    std::cerr << "benchmark_moments: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

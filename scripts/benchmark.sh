@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One peer-benchmark problem of Deep Stochastic Mechanics (DSM, arXiv 2305.19685):
+# trains it, evaluates the moments with Gauss–Hermite quadrature over x₀ against
+# the exact reference (closed form, or the FFT reference made here when missing)
+# and writes data/benchmarks/<problem>.npz.
+#
+#   scripts/benchmark.sh PROBLEM [extra train_morse flags, e.g. --threads 1]
+#   PROBLEM: harmonic_c0 | harmonic_cm5 | bosons_d2 | bosons_d3 | bosons_d4 | bosons_d8
+#
+# The bosons are trained in stages of growing T (each resumes the previous
+# checkpoint): from the trap's ground state the pair repulsion folds
+# trajectories within t ≈ 0.3 unless the score has already learned to push
+# back, and a network trained on short times is the starting point that
+# makes the longer horizon learnable (see the README).
+# Logs: data/logs/benchmarks/<problem>_T<T>.log; checkpoint: checkpoints/<problem>.npz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $# -ge 1 ]] || { sed -n 2,9p "$0"; exit 2; }
+problem=$1
+shift
+bin=build/apps
+mkdir -p data/logs/benchmarks data/benchmarks checkpoints
+
+reference=()     # --fft-ref FILE for benchmark_moments (empty: closed form)
+quadrature=()    # sampling of the evaluation
+case $problem in
+  harmonic_c0 | harmonic_cm5)
+    # V = ½(x − 0.1)², ħ = 1e-2, m = ω = 1, σ² = 0.1, phase c = 0 or −5 (DSM's setting).
+    phase=0
+    [[ $problem == harmonic_cm5 ]] && phase=-5
+    system=(--potential harmonic --param centre=0.1 --param sigma0=0.31622776601683794
+            --param hbar=0.01 --param phase=$phase --baseline trap)
+    net=(--hidden-dims 32 32 --M 256 --lr 1e-3)
+    stages=("1.0 300")
+    quadrature=(--sampling gauss-hermite --M-test 64)
+    ;;
+  bosons_d*)
+    d=${problem#bosons_d}
+    # DSM's values are the system's defaults: ħ = 0.1, m = ω = g = 1, s₂ = 0.1, ground state of the trap.
+    system=(--potential interacting_bosons --d "$d" --baseline trap)
+    net=(--hidden-dims 64 64 --M 256 --lr 5e-3 --lr-patience 150)
+    stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
+    if ((d <= 4)); then
+      fft=data/fft_ref_bosons_d$d.npz
+      if [[ ! -f $fft ]]; then
+        # Grid from the README's convergence study (moments converged to < 1e-6).
+        "$bin/compute_fft_reference" --potential interacting_bosons --d "$d" --N 64 --L 3 --dt 1e-3 --T 1.0 -o "$fft"
+      fi
+      reference=(--fft-ref "$fft")
+      quadrature=(--sampling gauss-hermite --M-test 20000)
+    else
+      quadrature=(--sampling sobol --M-test 20000)
+    fi
+    ;;
+  *)
+    echo "benchmark.sh: unknown problem '$problem'" >&2
+    exit 2
+    ;;
+esac
+
+common=("${system[@]}" "${net[@]}" --dt 0.01 --print-every 25 --checkpoint-every 0 "$@")
+train_seconds=0
+previous=()
+for stage in "${stages[@]}"; do
+  read -r T epochs <<<"$stage"
+  checkpoint=checkpoints/${problem}_T$T.npz
+  echo "== $problem: T=$T, $epochs epochs"
+  start=$(date +%s.%N)
+  "$bin/train_morse" "${common[@]}" --T "$T" --n-epochs "$epochs" --checkpoint-path "$checkpoint" \
+    "${previous[@]}" | tee "data/logs/benchmarks/${problem}_T$T.log"
+  train_seconds=$(awk -v sum="$train_seconds" -v start="$start" -v now="$(date +%s.%N)" 'BEGIN { print sum + now - start }')
+  previous=(--resume "$checkpoint")
+done
+cp "$checkpoint" "checkpoints/$problem.npz"
+"$bin/benchmark_moments" --checkpoint "checkpoints/$problem.npz" "${reference[@]}" "${quadrature[@]}" \
+  --train-seconds "$train_seconds" --command "scripts/benchmark.sh $problem $*" \
+  --data-out "data/benchmarks/$problem.npz"

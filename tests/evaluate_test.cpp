@@ -1,0 +1,163 @@
+#include "bohmflow/evaluate.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/npz.hpp"
+#include "bohmflow/potentials.hpp"
+#include "test_support.hpp"
+
+namespace bohmflow {
+namespace {
+
+TEST(Evaluate, HarmonicMomentsAreTheClosedFormWithPhaseVelocity) {
+  const auto system = make_system("harmonic", {{"d", 2},
+                                               {"hbar", 0.7},
+                                               {"mass", 1.3},
+                                               {"omega_0", 1.0},
+                                               {"omega_1", 1.7},
+                                               {"centre", 0.4},
+                                               {"mean", 1.1},
+                                               {"sigma0", 0.35},
+                                               {"phase", -2.0}});
+  const auto& harmonic = dynamic_cast<const Harmonic&>(*system);
+  const auto t = torch::tensor({0.0, 0.3, 1.0, 2.5}, torch::kFloat64);
+  const auto moments = harmonic_moments(harmonic, t);
+  ASSERT_EQ(moments.means.sizes(), (std::vector<int64_t>{4, 2}));
+  // Written out here for ω = 1.7, t = 1: v₀ = ħc/m, var = σ²cos² + ħ²/(4σ²m²ω²) sin².
+  const double v0 = 0.7 * -2.0 / 1.3, c = std::cos(1.7), s = std::sin(1.7);
+  EXPECT_NEAR(moments.means[2][1].item<double>(), 0.4 + 0.7 * c + v0 / 1.7 * s, 1e-15);
+  EXPECT_NEAR(moments.vars[2][1].item<double>(),
+              0.35 * 0.35 * c * c + 0.49 / (4 * 0.1225 * 1.69 * 2.89) * s * s, 1e-15);
+  // At t = 0 the initial state itself, and the phase sets the mean velocity ħc/m.
+  EXPECT_NEAR(moments.means[0][0].item<double>(), 1.1, 1e-15);
+  EXPECT_NEAR(moments.vars[0][1].item<double>(), 0.35 * 0.35, 1e-15);
+  const double h = 1e-6;
+  const auto near_zero = harmonic_moments(harmonic, torch::tensor({-h, h}, torch::kFloat64)).means;
+  EXPECT_NEAR(((near_zero[1] - near_zero[0]) / (2 * h)).max().item<double>(), v0, 1e-8);
+  EXPECT_EQ(moments.source, "closed form");
+}
+
+TEST(Evaluate, ClosedFormOfTheBosonsExistsAtZeroCouplingOnly) {
+  const auto t = torch::linspace(0, 1, 5, torch::kFloat64);
+  // At g = 0 the trap's ground state is stationary: var = ħ/(2mω) on every axis.
+  const auto free = make_system("interacting_bosons", {{"d", 3}, {"g", 0.0}, {"omega", 2.0}, {"hbar", 0.3}});
+  const auto moments = closed_form_moments(*free, t);
+  EXPECT_LT((moments.vars - 0.3 / (2 * 2.0)).abs().max().item<double>(), 1e-15);
+  EXPECT_LT(moments.means.abs().max().item<double>(), 1e-15);
+  // A displaced start oscillates at ω: mean(t) = μ₀ cos ωt.
+  const auto displaced = make_system("interacting_bosons", {{"d", 2}, {"g", 0.0}, {"mean", 0.5}});
+  EXPECT_NEAR(closed_form_moments(*displaced, t).means[4][1].item<double>(), 0.5 * std::cos(1.0), 1e-15);
+  const auto interacting = make_system("interacting_bosons", {{"d", 2}});
+  EXPECT_THROW(closed_form_moments(*interacting, t), std::invalid_argument);
+}
+
+Npz synthetic_fft_reference() {
+  // t_n = n·dt as the solver stores it; means = t, sigmas = 1 + t on both axes.
+  const auto t = torch::arange(0, 101, torch::kFloat64) * 0.001;
+  Npz fft;
+  fft.set("t", t);
+  fft.set("means", t.view({-1, 1}).repeat({1, 2}));
+  fft.set("sigmas", (1 + t).view({-1, 1}).repeat({1, 2}));
+  return fft;
+}
+
+TEST(Evaluate, FftMomentsAreTakenAtTheStoredTimes) {
+  const auto fft = synthetic_fft_reference();
+  const auto moments = fft_moments(fft, torch::tensor({0.0, 0.05, 0.01 * 7}, torch::kFloat64), "ref.npz");
+  EXPECT_NEAR(moments.means[1][0].item<double>(), 0.05, 1e-15);
+  EXPECT_NEAR(moments.means[2][1].item<double>(), 0.07, 1e-15);
+  EXPECT_NEAR(moments.vars[1][1].item<double>(), 1.05 * 1.05, 1e-14);
+  EXPECT_EQ(moments.source, "ref.npz");
+}
+
+TEST(Evaluate, FftMomentsRejectTimesTheFileDoesNotHold) {
+  const auto fft = synthetic_fft_reference();
+  try {
+    fft_moments(fft, torch::tensor({0.0, 0.0505}, torch::kFloat64), "ref.npz");
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& error) {
+    const std::string text = error.what();
+    EXPECT_NE(text.find("ref.npz"), std::string::npos) << text;
+    EXPECT_NE(text.find("0.0505"), std::string::npos) << text;
+  }
+  Npz empty;
+  EXPECT_THROW(fft_moments(empty, torch::zeros({1}, torch::kFloat64), "empty.npz"), std::invalid_argument);
+}
+
+TEST(Evaluate, MomentErrorsAreTheMaximaAndRelativeNorms) {
+  EnsembleMoments learned;
+  learned.means = torch::tensor({{0.0, 1.0}, {0.5, 1.0}}, torch::kFloat64);
+  learned.sigmas = torch::tensor({{1.0, 2.0}, {1.1, 2.0}}, torch::kFloat64);
+  ReferenceMoments reference;
+  reference.means = torch::tensor({{0.0, 1.0}, {0.2, 1.0}}, torch::kFloat64);
+  reference.vars = torch::tensor({{1.0, 4.0}, {1.0, 4.0}}, torch::kFloat64);
+  const auto errors = moment_errors(learned, reference);
+  EXPECT_NEAR(errors.max_mean_error, 0.3, 1e-15);
+  EXPECT_NEAR(errors.max_rel_var_error, 0.21, 1e-14);  // 1.1² = 1.21 against 1
+  EXPECT_NEAR(errors.rms_mean_error, 0.3 / std::sqrt(2.0), 1e-15);  // RMS over the 2 times
+  EXPECT_NEAR(errors.rel_l2_var_error, 0.21 / std::sqrt(1 + 16 + 1 + 16), 1e-14);
+  reference.vars = torch::ones({3, 2}, torch::kFloat64);
+  EXPECT_THROW(moment_errors(learned, reference), std::invalid_argument);
+}
+
+TEST(Evaluate, TrainedTrajectoryIsTheCheckpointsTAndDt) {
+  Checkpoint checkpoint;
+  checkpoint.training_json = R"({"T": 0.5, "dt": 0.005, "M": 10})";
+  const auto trained = trained_trajectory(checkpoint);
+  EXPECT_EQ(trained.T, 0.5);
+  EXPECT_EQ(trained.dt, 0.005);
+  checkpoint.training_json = "{}";  // e.g. an imported checkpoint: the defaults
+  EXPECT_EQ(trained_trajectory(checkpoint).T, TrajectoryOptions{}.T);
+}
+
+// ---- the benchmark_moments command line --------------------------------------
+
+const std::string kBenchmarkMoments = std::string(BOHMFLOW_APPS_DIR) + "/benchmark_moments";
+
+TEST(BenchmarkMomentsCli, BaselineOfDsmsHarmonicProblemMatchesTheClosedForm) {
+  // DSM's shifted oscillator with phase −5; the zero network leaves the exact baseline.
+  auto model = baseline_only_model("harmonic", {{"centre", 0.1}, {"sigma0", std::sqrt(0.1)}, {"hbar", 0.01},
+                                                {"phase", -5.0}});
+  Checkpoint checkpoint;
+  checkpoint.model.potential = "harmonic";
+  checkpoint.model.system = model.system->parameters();
+  checkpoint.model.network = model.network->options();
+  checkpoint.model.baseline = "trap";
+  checkpoint.training_json = R"({"T": 1.0, "dt": 0.01})";
+  store_parameters(*model.network, checkpoint);
+  const auto path = scratch_path("harmonic.npz").string(), out = scratch_path("out.npz").string();
+  const auto log = scratch_path("log.txt").string();
+  save_checkpoint(path, checkpoint);
+  const auto command = kBenchmarkMoments + " --checkpoint " + path +
+                       " --sampling gauss-hermite --M-test 16 --train-seconds 12.5 --command 'by hand' --data-out " +
+                       out + " > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const auto npz = Npz::load(out);
+  for (const char* key : {"t", "learned_means", "learned_vars", "ref_means", "ref_vars", "epochs", "train_seconds",
+                          "sampling", "command"}) {
+    EXPECT_TRUE(npz.contains(key)) << key;
+  }
+  EXPECT_EQ(npz.tensor("t").size(0), 101);
+  EXPECT_EQ(npz.scalar_double("train_seconds"), 12.5);
+  EXPECT_EQ(npz.string("command"), "by hand");
+  // The leapfrog's O(dt²) is all that separates the baseline from the closed form.
+  EXPECT_LT(npz.scalar_double("max_mean_error"), 1e-5);
+  EXPECT_LT(npz.scalar_double("max_rel_var_error"), 1e-4);
+  EXPECT_GT(npz.scalar_double("max_rel_var_error"), 0.0);
+
+  // The bosons have no closed form: without --fft-ref it is an error naming the flag.
+  checkpoint.model.potential = "interacting_bosons";
+  checkpoint.model.system = {{"d", 1}};
+  save_checkpoint(path, checkpoint);
+  const auto failing = kBenchmarkMoments + " --checkpoint " + path + " --data-out " + out + " > " + log + " 2>&1";
+  EXPECT_NE(std::system(failing.c_str()), 0);
+  EXPECT_NE(read_text(log).find("--fft-ref"), std::string::npos) << read_text(log);
+}
+
+}  // namespace
+}  // namespace bohmflow
