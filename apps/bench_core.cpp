@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   bohmflow::BaselineOptions baseline;
   int threads = 0;
   bool skip_gradient = false;
+  std::string output;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
   bohmflow::apps::add_potential_option(app, potential);
   app.add_option("--baseline", baseline.kind, "Gaussian baseline: minimum | trap | none")->capture_default_str();
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--chunk", loss.chunk_size, "particles per loss sweep")->capture_default_str();
   app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
   app.add_flag("--inference-only", skip_gradient, "skip the loss + gradient measurement");
+  app.add_option("--data-out", output, "also write the table as NPZ (keys d, M, steps, loss_grad_seconds, "
+                                       "loss_grad_rate, inference_seconds, inference_rate)");
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   std::cout << "| d | M | loss+grad s (" << steps << " steps) | loss+grad particle-steps/s"
             << " | s/epoch at " << full_steps << " steps | inference particle-steps/s |\n"
             << "|---|---|---|---|---|---|\n";
+  std::vector<double> column_d, column_M, loss_seconds, loss_rates, inference_seconds, inference_rates;
   for (int d : dims) {
     auto system = bohmflow::make_system(potential, {{"d", d}});
     network.d = d;
@@ -74,7 +78,28 @@ int main(int argc, char** argv) {
       std::cout << "| " << d << " | " << M << " | " << std::setprecision(3) << per_epoch << " | "
                 << rate << " | " << (skip_gradient ? 0.0 : M * full_steps / rate) << " | "
                 << M * steps / inference << " |" << std::endl;
+      column_d.push_back(d);
+      column_M.push_back(static_cast<double>(M));
+      loss_seconds.push_back(per_epoch);
+      loss_rates.push_back(rate);
+      inference_seconds.push_back(inference);
+      inference_rates.push_back(M * steps / inference);
     }
+  }
+  if (!output.empty()) {
+    const int64_t rows = static_cast<int64_t>(column_d.size());
+    bohmflow::Npz npz;
+    npz.set("d", bohmflow::NpyArray::from_doubles(column_d, {rows}));
+    npz.set("M", bohmflow::NpyArray::from_doubles(column_M, {rows}));
+    npz.set("steps", steps);
+    npz.set("loss_grad_seconds", bohmflow::NpyArray::from_doubles(loss_seconds, {rows}));
+    npz.set("loss_grad_rate", bohmflow::NpyArray::from_doubles(loss_rates, {rows}));
+    npz.set("inference_seconds", bohmflow::NpyArray::from_doubles(inference_seconds, {rows}));
+    npz.set("inference_rate", bohmflow::NpyArray::from_doubles(inference_rates, {rows}));
+    npz.set("potential", potential);
+    npz.set("threads", static_cast<int64_t>(torch::get_num_threads()));
+    npz.save(output);
+    std::cout << "saved " << output << "\n";
   }
   return 0;
 }
