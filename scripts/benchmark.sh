@@ -53,6 +53,8 @@ case $problem in
       reference=(--fft-ref "$fft")
       quadrature=(--sampling gauss-hermite --M-test 20000)
     else
+      # Beyond any grid: no reference, only the symmetry and energy checks.
+      reference=(--no-reference)
       quadrature=(--sampling sobol --M-test 20000)
     fi
     ;;

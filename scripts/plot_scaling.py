@@ -24,6 +24,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', default='data/scaling_bosons.npz', help='bench_core --data-out NPZ')
+    p.add_argument('--inference-data', default='data/scaling_bosons_inference.npz',
+                   help='bench_core --inference-only --data-out NPZ reaching larger d (used when present)')
     p.add_argument('--fft-seconds', nargs='*', default=[], metavar='D=SECONDS',
                    help='measured seconds per FFT step at dimension D')
     p.add_argument('--fft-N', type=int, default=64, help='grid points per axis of those measurements')
@@ -46,19 +48,30 @@ def main():
         sys.exit('plot_scaling.py: expected one M in ' + args.data)
     # Seconds per time step of the whole ensemble, as for the grid.
     train = data['loss_grad_seconds'] / steps
-    infer = data['inference_seconds'] / steps
+    infer_d, infer = d, data['inference_seconds'] / steps
+    if os.path.exists(args.inference_data):
+        more = np.load(args.inference_data)
+        if set(more['M']) != set(M):
+            sys.exit(f'plot_scaling.py: {args.inference_data} has another M than {args.data}')
+        infer_d, infer = more['d'], more['inference_seconds'] / float(more['steps'])
     p_train, c_train = power_law(d, train)
-    p_infer, c_infer = power_law(d, infer)
+    p_infer, c_infer = power_law(infer_d, infer)
+    # The local slope between the two largest d shows where the power law is heading.
+    local = np.log(train[-1] / train[-2]) / np.log(d[-1] / d[-2])
+    print(f'training slope between d = {int(d[-2])} and {int(d[-1])}: {local:.2f}')
+    local = np.log(infer[-1] / infer[-2]) / np.log(infer_d[-1] / infer_d[-2])
+    print(f'inference slope between d = {int(infer_d[-2])} and {int(infer_d[-1])}: {local:.2f}')
     print(f'training (loss + gradient), M = {int(M[0])}: {c_train:.2e} s · d^{p_train:.2f} per step')
     print(f'inference, M = {int(M[0])}: {c_infer:.2e} s · d^{p_infer:.2f} per step')
 
     plt = figstyle.pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 4.2))
     dense = np.geomspace(d.min(), d.max(), 50)
+    dense_infer = np.geomspace(infer_d.min(), infer_d.max(), 50)
     ax.loglog(d, train, 'o', color='#1f77b4', label=f'bohmflow training step, M = {int(M[0])}, ∝ d^{p_train:.2f}')
     ax.loglog(dense, c_train * dense ** p_train, '-', color='#1f77b4', lw=1)
-    ax.loglog(d, infer, 's', color='#2ca02c', label=f'bohmflow inference step, M = {int(M[0])}, ∝ d^{p_infer:.2f}')
-    ax.loglog(dense, c_infer * dense ** p_infer, '-', color='#2ca02c', lw=1)
+    ax.loglog(infer_d, infer, 's', color='#2ca02c', label=f'bohmflow inference step, M = {int(M[0])}, ∝ d^{p_infer:.2f}')
+    ax.loglog(dense_infer, c_infer * dense_infer ** p_infer, '-', color='#2ca02c', lw=1)
     if args.fft_seconds:
         pairs = sorted((int(k), float(v)) for k, v in (item.split('=') for item in args.fft_seconds))
         fft_d = np.array([k for k, _ in pairs], dtype=float)

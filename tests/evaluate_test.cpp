@@ -159,5 +159,33 @@ TEST(BenchmarkMomentsCli, BaselineOfDsmsHarmonicProblemMatchesTheClosedForm) {
   EXPECT_NE(read_text(log).find("--fft-ref"), std::string::npos) << read_text(log);
 }
 
+TEST(BenchmarkMomentsCli, WithoutReferenceChecksSymmetryAndEnergy) {
+  // Free bosons (g = 0) with the trap baseline and a zero network: the exact,
+  // permutation-symmetric dynamics of the trap's ground state.
+  auto model = baseline_only_model("interacting_bosons", {{"d", 3}, {"g", 0.0}});
+  Checkpoint checkpoint;
+  checkpoint.model.potential = "interacting_bosons";
+  checkpoint.model.system = model.system->parameters();
+  checkpoint.model.network = model.network->options();
+  checkpoint.model.baseline = "trap";
+  checkpoint.training_json = R"({"T": 0.5, "dt": 0.01})";
+  store_parameters(*model.network, checkpoint);
+  const auto path = scratch_path("free.npz").string(), out = scratch_path("out.npz").string();
+  const auto log = scratch_path("log.txt").string();
+  save_checkpoint(path, checkpoint);
+  const auto command = kBenchmarkMoments + " --checkpoint " + path +
+                       " --no-reference --sampling gauss-hermite --M-test 64 --data-out " + out + " > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const auto npz = Npz::load(out);
+  EXPECT_FALSE(npz.contains("ref_vars"));
+  // The tensor rule is symmetric in the coordinates, and so are the dynamics.
+  EXPECT_LT(npz.tensor("var_spread").abs().max().item<double>(), 1e-12);
+  EXPECT_LT(npz.scalar_double("max_energy_drift"), 1e-6);
+  // --no-reference and --fft-ref exclude each other.
+  const auto both = kBenchmarkMoments + " --checkpoint " + path + " --no-reference --fft-ref " + path +
+                    " --data-out " + out + " > " + log + " 2>&1";
+  EXPECT_NE(std::system(both.c_str()), 0);
+}
+
 }  // namespace
 }  // namespace bohmflow
