@@ -77,4 +77,9 @@ else
 fi
 $PY scripts/plot_fig5.py --data data/fig5_score_data.npz --output figures/fig5_score_field.png
 
+# The peer benchmarks (scripts/benchmark.sh writes data/benchmarks/*.npz) and the
+# cost against d (bench_core); replotted from the shipped NPZ files.
+$PY scripts/plot_benchmarks.py --output figures/benchmarks.png
+$PY scripts/plot_scaling.py --fft-seconds 2=2e-4 3=4.8e-3 4=0.82 --output figures/scaling.png
+
 echo "main_job: figures written:" figures/*.png

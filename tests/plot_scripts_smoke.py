@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Smoke test of the figure scripts: runs every scripts/plot_fig*.py on small
+"""Smoke test of the figure scripts: runs every scripts/plot_*.py on small
 synthetic NPZ inputs made here and checks that each writes a non-empty PNG
 (and that plot_fig3 skips cleanly, with status 0 and no image, when its
 training data is missing).
@@ -49,6 +49,16 @@ def write_inputs(work):
     np.savez_compressed(os.path.join(work, 'fig5.npz'), **fig5)
     no_rho = {key: value for key, value in fig5.items() if not key.startswith('rho_')}
     np.savez(os.path.join(work, 'fig5_no_rho.npz'), **no_rho)
+    # Two benchmark problems (the others missing), and the scaling tables.
+    os.makedirs(os.path.join(work, 'benchmarks'), exist_ok=True)
+    bt = np.linspace(0, 1, 101)
+    for problem, d in (('harmonic_c0', 1), ('bosons_d2', 2)):
+        ref = np.repeat((0.1 + 0.05 * np.sin(bt))[:, None], d, axis=1)
+        np.savez(os.path.join(work, 'benchmarks', problem + '.npz'), t=bt, learned_vars=ref * 1.001,
+                 ref_vars=ref, max_rel_var_error=1e-3, epochs=10, train_seconds=60.0)
+    sd = np.array([2.0, 4.0, 8.0])
+    np.savez(os.path.join(work, 'scaling.npz'), d=sd, M=np.full(3, 128.0), steps=6,
+             loss_grad_seconds=0.01 * sd ** 3, inference_seconds=0.001 * sd ** 2)
 
 
 def main():
@@ -64,6 +74,9 @@ def main():
         'fig5.png': ['plot_fig5.py', '--data', 'fig5.npz', '--dpi', '50'],
         'fig5_no_rho.png': ['plot_fig5.py', '--data', 'fig5_no_rho.npz', '--dpi', '50'],
         'fig3_missing.png': ['plot_fig3.py', '--data', 'missing.npz', '--dpi', '50'],
+        'benchmarks.png': ['plot_benchmarks.py', '--data-dir', 'benchmarks', '--dpi', '50'],
+        'scaling.png': ['plot_scaling.py', '--data', 'scaling.npz', '--inference-data', 'none.npz',
+                        '--fft-seconds', '2=1e-4', '3=5e-3', '--dpi', '50'],
     }
     failures = []
     for png, (script, *arguments) in runs.items():

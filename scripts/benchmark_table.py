@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""The README's benchmark table from data/benchmarks/<problem>.npz (scripts/benchmark.sh).
+
+    /usr/bin/python3 scripts/benchmark_table.py [--data-dir data/benchmarks]
+
+One row per problem whose file exists: the maxima over the 101 times of |Δmean| and
+|Δvar|/var, the L2-type errors over the time grid, T, epochs, training wall time and
+the evaluation's sampling.
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+PROBLEMS = ['harmonic_c0', 'harmonic_cm5', 'bosons_d2', 'bosons_d3', 'bosons_d4']
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--data-dir', default='data/benchmarks')
+    args = p.parse_args()
+    print('| problem | max \\|Δmean\\| | max \\|Δvar\\|/var | RMS_t \\|Δmean\\| | ‖Δvar‖/‖var‖ '
+          '| T | epochs | training (wall) | evaluation |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for problem in PROBLEMS:
+        path = os.path.join(args.data_dir, problem + '.npz')
+        if not os.path.exists(path):
+            print(f'| `{problem}` | not run | | | | | | | |')
+            continue
+        z = np.load(path)
+        minutes = float(z['train_seconds']) / 60
+        print(f"| `{problem}` | {float(z['max_mean_error']):.1e} | {float(z['max_rel_var_error']):.1e} "
+              f"| {float(z['rms_mean_error']):.1e} | {float(z['rel_l2_var_error']):.1e} | {float(z['T']):g} "
+              f"| {int(z['epochs'])} | {minutes:.0f} min | {z['sampling']} |")
+
+
+if __name__ == '__main__':
+    main()
