@@ -15,15 +15,7 @@ namespace bohmflow {
 namespace {
 
 TEST(Evaluate, HarmonicMomentsAreTheClosedFormWithPhaseVelocity) {
-  const auto system = make_system("harmonic", {{"d", 2},
-                                               {"hbar", 0.7},
-                                               {"mass", 1.3},
-                                               {"omega_0", 1.0},
-                                               {"omega_1", 1.7},
-                                               {"centre", 0.4},
-                                               {"mean", 1.1},
-                                               {"sigma0", 0.35},
-                                               {"phase", -2.0}});
+  const auto system = make_system("harmonic", general_harmonic_parameters());
   const auto& harmonic = dynamic_cast<const Harmonic&>(*system);
   const auto t = torch::tensor({0.0, 0.3, 1.0, 2.5}, torch::kFloat64);
   const auto moments = harmonic_moments(harmonic, t);
@@ -123,16 +115,8 @@ TEST(BenchmarkMomentsCli, BaselineOfDsmsHarmonicProblemMatchesTheClosedForm) {
   // DSM's shifted oscillator with phase −5; the zero network leaves the exact baseline.
   auto model = baseline_only_model("harmonic", {{"centre", 0.1}, {"sigma0", std::sqrt(0.1)}, {"hbar", 0.01},
                                                 {"phase", -5.0}});
-  Checkpoint checkpoint;
-  checkpoint.model.potential = "harmonic";
-  checkpoint.model.system = model.system->parameters();
-  checkpoint.model.network = model.network->options();
-  checkpoint.model.baseline = "trap";
-  checkpoint.training_json = R"({"T": 1.0, "dt": 0.01})";
-  store_parameters(*model.network, checkpoint);
-  const auto path = scratch_path("harmonic.npz").string(), out = scratch_path("out.npz").string();
-  const auto log = scratch_path("log.txt").string();
-  save_checkpoint(path, checkpoint);
+  auto path = save_model_checkpoint(model, "harmonic", "trap", 1.0, 0.01, scratch_path("harmonic.npz"));
+  const auto out = scratch_path("out.npz").string(), log = scratch_path("log.txt").string();
   const auto command = kBenchmarkMoments + " --checkpoint " + path +
                        " --sampling gauss-hermite --M-test 16 --train-seconds 12.5 --command 'by hand' --data-out " +
                        out + " > " + log + " 2>&1";
@@ -151,9 +135,8 @@ TEST(BenchmarkMomentsCli, BaselineOfDsmsHarmonicProblemMatchesTheClosedForm) {
   EXPECT_GT(npz.scalar_double("max_rel_var_error"), 0.0);
 
   // The bosons have no closed form: without --fft-ref it is an error naming the flag.
-  checkpoint.model.potential = "interacting_bosons";
-  checkpoint.model.system = {{"d", 1}};
-  save_checkpoint(path, checkpoint);
+  path = save_model_checkpoint(baseline_only_model("interacting_bosons", {{"d", 1}}), "interacting_bosons", "trap",
+                               1.0, 0.01, scratch_path("bosons.npz"));
   const auto failing = kBenchmarkMoments + " --checkpoint " + path + " --data-out " + out + " > " + log + " 2>&1";
   EXPECT_NE(std::system(failing.c_str()), 0);
   EXPECT_NE(read_text(log).find("--fft-ref"), std::string::npos) << read_text(log);
@@ -163,16 +146,8 @@ TEST(BenchmarkMomentsCli, WithoutReferenceChecksSymmetryAndEnergy) {
   // Free bosons (g = 0) with the trap baseline and a zero network: the exact,
   // permutation-symmetric dynamics of the trap's ground state.
   auto model = baseline_only_model("interacting_bosons", {{"d", 3}, {"g", 0.0}});
-  Checkpoint checkpoint;
-  checkpoint.model.potential = "interacting_bosons";
-  checkpoint.model.system = model.system->parameters();
-  checkpoint.model.network = model.network->options();
-  checkpoint.model.baseline = "trap";
-  checkpoint.training_json = R"({"T": 0.5, "dt": 0.01})";
-  store_parameters(*model.network, checkpoint);
-  const auto path = scratch_path("free.npz").string(), out = scratch_path("out.npz").string();
-  const auto log = scratch_path("log.txt").string();
-  save_checkpoint(path, checkpoint);
+  const auto path = save_model_checkpoint(model, "interacting_bosons", "trap", 0.5, 0.01, scratch_path("free.npz"));
+  const auto out = scratch_path("out.npz").string(), log = scratch_path("log.txt").string();
   const auto command = kBenchmarkMoments + " --checkpoint " + path +
                        " --no-reference --sampling gauss-hermite --M-test 64 --data-out " + out + " > " + log + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);

@@ -33,20 +33,8 @@ TEST(Sampling, GaussHermiteRuleIntegratesPolynomialsExactly) {
   EXPECT_GT(std::abs(tenth - 945.0), 1.0);
 }
 
-// A harmonic system with ħ ≠ 1, m ≠ 1, a shifted centre, a squeezed and
-// displaced initial state and a phase; the network is zero, so the score is
-// the baseline's, exact for this system.
-Model harmonic_baseline_model() {
-  return baseline_only_model("harmonic", {{"d", 2},
-                                          {"hbar", 0.7},
-                                          {"mass", 1.3},
-                                          {"omega_0", 1.0},
-                                          {"omega_1", 1.7},
-                                          {"centre", 0.4},
-                                          {"mean", 1.1},
-                                          {"sigma0", 0.35},
-                                          {"phase", -2.0}});
-}
+// The network is zero, so the score is the baseline's, exact for this system.
+Model harmonic_baseline_model() { return baseline_only_model("harmonic", general_harmonic_parameters()); }
 
 TEST(Sampling, GaussHermiteMomentsOfAHarmonicEnsembleAreExact) {
   const auto model = harmonic_baseline_model();

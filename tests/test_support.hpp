@@ -45,4 +45,26 @@ inline Model baseline_only_model(const std::string& potential, const ParameterMa
   return model;
 }
 
+// A harmonic system with ħ ≠ 1, m ≠ 1, two frequencies, a shifted centre, a
+// squeezed and displaced initial state and a phase: nothing is 1 or 0 by accident.
+inline ParameterMap general_harmonic_parameters() {
+  return {{"d", 2},          {"hbar", 0.7},    {"mass", 1.3},  {"omega_0", 1.0}, {"omega_1", 1.7},
+          {"centre", 0.4},   {"mean", 1.1},    {"sigma0", 0.35}, {"phase", -2.0}};
+}
+
+// Saves `model` as a checkpoint trained with T and dt (epoch 0) and returns its path.
+inline std::string save_model_checkpoint(const Model& model, const std::string& potential,
+                                         const std::string& baseline, double T, double dt,
+                                         const std::filesystem::path& path) {
+  Checkpoint checkpoint;
+  checkpoint.model.potential = potential;
+  checkpoint.model.system = model.system->parameters();
+  checkpoint.model.network = model.network->options();
+  checkpoint.model.baseline = baseline;
+  checkpoint.training_json = "{\"T\": " + std::to_string(T) + ", \"dt\": " + std::to_string(dt) + "}";
+  store_parameters(*model.network, checkpoint);
+  save_checkpoint(path.string(), checkpoint);
+  return path.string();
+}
+
 }  // namespace bohmflow
