@@ -57,7 +57,8 @@ def main():
                      label='bohmflow' if i == 0 else None)
             bottom.semilogy(t[1:], np.abs(learned[1:, i] - ref[1:, i]) / ref[1:, i], color=color, lw=1)
         minutes = float(data['train_seconds']) / 60
-        top.set_title(f"{TITLES[problem]}\n{int(data['epochs'])} epochs, {minutes:.0f} min", fontsize=10)
+        horizon = f", T = {float(data['T']):g}" if 'T' in data.files else ''
+        top.set_title(f"{TITLES[problem]}{horizon}\n{int(data['epochs'])} epochs, {minutes:.0f} min", fontsize=10)
         bottom.set_xlabel('$t$')
         if column == 0:
             top.set_ylabel(r'var$(x_i)$')
