@@ -57,9 +57,9 @@ ReferenceMoments harmonic_moments(const Harmonic& system, const torch::Tensor& t
   const auto centre = torch::tensor(o.centre, opts).view({1, -1});
   const auto mu0 = torch::tensor(o.mean, opts).view({1, -1});
   const auto sigma = torch::tensor(o.sigma0, opts).view({1, -1});
-  const auto v0 = system.hbar() / system.mass() * torch::tensor(o.phase, opts).view({1, -1});
-  const auto cos = torch::cos(omega * time), sin = torch::sin(omega * time);
   const double hbar_over_m = system.hbar() / system.mass();
+  const auto v0 = hbar_over_m * torch::tensor(o.phase, opts).view({1, -1});
+  const auto cos = torch::cos(omega * time), sin = torch::sin(omega * time);
   ReferenceMoments out;
   out.t = time.view({-1});
   out.means = centre + (mu0 - centre) * cos + v0 / omega * sin;
