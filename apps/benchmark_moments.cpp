@@ -6,8 +6,8 @@
 // Without --fft-ref the reference is the closed form, which exists for the
 // harmonic system and the bosons at g = 0; with --no-reference (systems beyond
 // any grid) only the checks that need none: the spread of the coordinate
-// variances (permutation symmetry) and the drift of the ensemble energy. T and dt default to the ones the checkpoint was
-// trained with.
+// variances (permutation symmetry) and the drift of the ensemble energy.
+// T and dt default to the ones the checkpoint was trained with.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   std::string command;
   CLI::App app{"A trained model's moments against the closed form or an FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
-  app.add_option("--fft-ref", fft_path, "FFT reference (compute_fft_reference); omitted: the closed form (harmonic; bosons at g = 0)")
+  app.add_option("--fft-ref", fft_path,
+                 "FFT reference (compute_fft_reference); omitted: the closed form (harmonic; bosons at g = 0)")
       ->check(CLI::ExistingFile);
   app.add_flag("--no-reference", no_reference, "no reference: only the symmetry and energy checks")
       ->excludes("--fft-ref");
