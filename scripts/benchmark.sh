@@ -36,10 +36,11 @@ case $problem in
     ;;
   bosons_d*)
     d=${problem#bosons_d}
+    [[ $d =~ ^[1-9][0-9]*$ ]] || { echo "benchmark.sh: '$problem': expected bosons_d<number of particles>" >&2; exit 2; }
     # DSM's values are the system's defaults: ħ = 0.1, m = ω = g = 1, s₂ = 0.1, ground state of the trap.
     system=(--potential interacting_bosons --d "$d" --baseline trap)
-    # The cost per particle grows with d: fewer particles per epoch above d = 3
-    # keep each run within about an hour on the 2-core development machine.
+    # The cost per particle grows with d (README: about d^3): half the particles
+    # per epoch from d = 4 on.
     M=256
     ((d >= 4)) && M=128
     net=(--hidden-dims 64 64 --M "$M" --lr 5e-3 --lr-patience 150)
@@ -47,7 +48,7 @@ case $problem in
     if ((d <= 4)); then
       fft=data/fft_ref_bosons_d$d.npz
       if [[ ! -f $fft ]]; then
-        # Grid from the README's convergence study (moments converged to < 1e-6).
+        # Grid and step from the README's convergence study.
         "$bin/compute_fft_reference" --potential interacting_bosons --d "$d" --N 64 --L 3 --dt 1e-3 --T 1.0 -o "$fft"
       fi
       reference=(--fft-ref "$fft")
