@@ -10,10 +10,12 @@ the evaluation's sampling.
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
-PROBLEMS = ['harmonic_c0', 'harmonic_cm5', 'bosons_d2', 'bosons_d3', 'bosons_d4']
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_benchmarks import PROBLEMS  # noqa: E402  (one list of the benchmark problems)
 
 
 def main():
