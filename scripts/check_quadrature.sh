@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# How the evaluation of a trained checkpoint converges with the sampling of x₀:
+# runs benchmark_moments once per rule and prints one table row each.
+#
+#   scripts/check_quadrature.sh CHECKPOINT FFT_REF [METHOD:COUNT ...]
+#   default rules: gauss-hermite:1000 gauss-hermite:20000 gauss-hermite:80000
+#                  sobol:16384 sobol:65536 sobol:262144 mc:65536
+#
+# For the interacting bosons the map x₀ ↦ x(t) is steep across the coincidence
+# planes x_i = x_j (the repulsion pushes close pairs apart), and a tensor
+# Gauss–Hermite rule, which puts many of its nodes on those planes, converges
+# slowly there; this is the check behind the README's choice of Sobol points.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $# -ge 2 ]] || { sed -n 2,7p "$0"; exit 2; }
+checkpoint=$1
+reference=$2
+shift 2
+rules=("$@")
+((${#rules[@]})) || rules=(gauss-hermite:1000 gauss-hermite:20000 gauss-hermite:80000
+                             sobol:16384 sobol:65536 sobol:262144 mc:65536)
+for rule in "${rules[@]}"; do
+  [[ $rule =~ ^(mc|sobol|gauss-hermite):[0-9]+$ ]] || { echo "check_quadrature.sh: '$rule': expected METHOD:COUNT, METHOD mc|sobol|gauss-hermite" >&2; exit 2; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "| sampling | max \|Δmean\| | max \|Δvar\|/var | ‖Δvar‖/‖var‖ | seconds |"
+echo "|---|---|---|---|---|"
+for rule in "${rules[@]}"; do
+  method=${rule%%:*}
+  count=${rule#*:}
+  start=$(date +%s.%N)
+  build/apps/benchmark_moments --checkpoint "$checkpoint" --fft-ref "$reference" --sampling "$method" \
+    --M-test "$count" --data-out "$work/moments.npz" > "$work/log"
+  seconds=$(awk -v start="$start" -v now="$(date +%s.%N)" 'BEGIN { printf "%.0f", now - start }')
+  /usr/bin/python3 - "$work/moments.npz" "$seconds" <<'PY'
+import sys
+import numpy as np
+z = np.load(sys.argv[1])
+print(f"| {z['sampling']} | {float(z['max_mean_error']):.2e} | {float(z['max_rel_var_error']):.2e} "
+      f"| {float(z['rel_l2_var_error']):.2e} | {sys.argv[2]} |")
+PY
+done
