@@ -44,8 +44,9 @@ case $problem in
     # reach, a quarter of the particles and shorter stages (an hour at d = 8).
     M=256
     stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
-    # At d = 8 the loss of the first stage stays near 25 for its first 300 epochs
-    # (d = 3, 4 leave their plateau after ~200), so that stage is the longest.
+    # At d = 8 the first stage's loss stays near 25 for 500 epochs (d = 3, 4 leave
+    # their plateau after ~200) and is 15 at 600; in the one run made, the second
+    # stage then diverged at lr 5e-3 (README, *Beyond any grid*).
     ((d > 4)) && { M=64; stages=("0.25 600" "0.5 150" "0.75 100" "1.0 100"); }
     # dt = 0.025 costs 2.5 times less than 0.01 and moves the moments of a
     # trained d = 3 network by 3e-4 relative (README), far below the 1 % sought.

@@ -4,8 +4,10 @@
     /usr/bin/python3 scripts/benchmark_table.py [--data-dir data/benchmarks]
 
 One row per problem whose file exists: the maxima over the 101 times of |Δmean| and
-|Δvar|/var, the L2-type errors over the time grid, T, epochs, training wall time and
-the evaluation's sampling.
+|Δvar|/var, the L2-type errors over the time grid, the two checks that need no
+reference (max over t of the coordinate variances' spread, (max − min)/mean, and of
+the ensemble energy's relative drift; "—" in files written before they existed), T,
+epochs, training wall time and the evaluation's sampling.
 """
 
 import argparse
@@ -23,18 +25,20 @@ def main():
     p.add_argument('--data-dir', default='data/benchmarks')
     args = p.parse_args()
     print('| problem | max \\|Δmean\\| | max \\|Δvar\\|/var | RMS_t \\|Δmean\\| | ‖Δvar‖/‖var‖ '
-          '| T | epochs | training (wall) | evaluation |')
-    print('|---|---|---|---|---|---|---|---|---|')
+          '| var spread | energy drift | T | epochs | training (wall) | evaluation |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
     for problem in PROBLEMS:
         path = os.path.join(args.data_dir, problem + '.npz')
         if not os.path.exists(path):
-            print(f'| `{problem}` | not run | | | | | | | |')
+            print(f'| `{problem}` | not run | | | | | | | | | |')
             continue
         z = np.load(path)
         minutes = float(z['train_seconds']) / 60
+        spread = f"{np.max(z['var_spread']):.1e}" if 'var_spread' in z.files else '—'
+        drift = f"{float(z['max_energy_drift']):.1e}" if 'max_energy_drift' in z.files else '—'
         print(f"| `{problem}` | {float(z['max_mean_error']):.1e} | {float(z['max_rel_var_error']):.1e} "
-              f"| {float(z['rms_mean_error']):.1e} | {float(z['rel_l2_var_error']):.1e} | {float(z['T']):g} "
-              f"| {int(z['epochs'])} | {minutes:.0f} min | {z['sampling']} |")
+              f"| {float(z['rms_mean_error']):.1e} | {float(z['rel_l2_var_error']):.1e} | {spread} | {drift} "
+              f"| {float(z['T']):g} | {int(z['epochs'])} | {minutes:.0f} min | {z['sampling']} |")
 
 
 if __name__ == '__main__':
