@@ -2,7 +2,7 @@
 // the layout of data/benchmarks/<problem>.npz (issue: peer benchmarks).
 //
 //   benchmark_moments --checkpoint checkpoints/bosons_d2.npz --fft-ref data/fft_ref_bosons_d2.npz \
-//                     --sampling gauss-hermite --M-test 20000 --data-out data/benchmarks/bosons_d2.npz
+//                     --sampling sobol --M-test 65536 --dt 0.01 --data-out data/benchmarks/bosons_d2.npz
 // Without --fft-ref the reference is the closed form, which exists for the
 // harmonic system and the bosons at g = 0; with --no-reference (systems beyond
 // any grid) only the checks that need none: the spread of the coordinate
