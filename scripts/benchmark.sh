@@ -41,7 +41,8 @@ case $problem in
     # DSM's values are the system's defaults: ħ = 0.1, m = ω = g = 1, s₂ = 0.1, ground state of the trap.
     system=(--potential interacting_bosons --d "$d" --baseline trap)
     # The cost per particle grows with d (README: about d^3): beyond the grids'
-    # reach, a quarter of the particles and shorter stages (an hour at d = 8).
+    # reach, a quarter of the particles and fewer epochs after the first stage
+    # (about 75 min at d = 8).
     M=256
     stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
     # At d = 8 the first stage's loss stays near 25 for 500 epochs (d = 3, 4 leave

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the evaluation of a trained checkpoint converges with the sampling of x₀:
-# runs benchmark_moments once per rule and prints one table row each.
+# runs benchmark_moments once per rule (at the checkpoint's own T and dt) and
+# prints one table row each.
 #
 #   scripts/check_quadrature.sh CHECKPOINT FFT_REF [METHOD:COUNT ...]
 #   default rules: gauss-hermite:1000 gauss-hermite:20000 gauss-hermite:80000
@@ -11,10 +12,13 @@
 # Gauss–Hermite rule, which puts many of its nodes on those planes, converges
 # slowly there; this is the check behind the README's choice of Sobol points.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-[[ $# -ge 2 ]] || { sed -n 2,7p "$0"; exit 2; }
-checkpoint=$1
-reference=$2
+[[ $# -ge 2 ]] || { sed -n 2,8p "$0"; exit 2; }
+for file in "$1" "$2"; do
+  [[ -f $file ]] || { echo "check_quadrature.sh: '$file': no such file" >&2; exit 2; }
+done
+# Absolute paths: the script works from the repository root.
+checkpoint=$(realpath "$1")
+reference=$(realpath "$2")
 shift 2
 rules=("$@")
 ((${#rules[@]})) || rules=(gauss-hermite:1000 gauss-hermite:20000 gauss-hermite:80000
@@ -22,6 +26,7 @@ rules=("$@")
 for rule in "${rules[@]}"; do
   [[ $rule =~ ^(mc|sobol|gauss-hermite):[0-9]+$ ]] || { echo "check_quadrature.sh: '$rule': expected METHOD:COUNT, METHOD mc|sobol|gauss-hermite" >&2; exit 2; }
 done
+cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "| sampling | max \|Δmean\| | max \|Δvar\|/var | ‖Δvar‖/‖var‖ | seconds |"
