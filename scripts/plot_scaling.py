@@ -40,6 +40,11 @@ def power_law(d, cost):
     return p, np.exp(log_c)
 
 
+def local_slope(d, cost):
+    """The exponent between the two largest d: where the power law is heading."""
+    return np.log(cost[-1] / cost[-2]) / np.log(d[-1] / d[-2])
+
+
 def main():
     args = parse_args()
     data = np.load(args.data)
@@ -56,11 +61,8 @@ def main():
         infer_d, infer = more['d'], more['inference_seconds'] / float(more['steps'])
     p_train, c_train = power_law(d, train)
     p_infer, c_infer = power_law(infer_d, infer)
-    # The local slope between the two largest d shows where the power law is heading.
-    local = np.log(train[-1] / train[-2]) / np.log(d[-1] / d[-2])
-    print(f'training slope between d = {int(d[-2])} and {int(d[-1])}: {local:.2f}')
-    local = np.log(infer[-1] / infer[-2]) / np.log(infer_d[-1] / infer_d[-2])
-    print(f'inference slope between d = {int(infer_d[-2])} and {int(infer_d[-1])}: {local:.2f}')
+    print(f'training slope between d = {int(d[-2])} and {int(d[-1])}: {local_slope(d, train):.2f}')
+    print(f'inference slope between d = {int(infer_d[-2])} and {int(infer_d[-1])}: {local_slope(infer_d, infer):.2f}')
     print(f'training (loss + gradient), M = {int(M[0])}: {c_train:.2e} s · d^{p_train:.2f} per step')
     print(f'inference, M = {int(M[0])}: {c_infer:.2e} s · d^{p_infer:.2f} per step')
 
