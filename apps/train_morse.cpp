@@ -81,6 +81,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
       ->capture_default_str();
+  app.add_option("--symmetry", model.network.symmetry,
+                 "permutation: the network reads sorted coordinates (identical particles)")
+      ->check(CLI::IsMember({"none", "permutation"}))
+      ->capture_default_str();
 
   app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();
   app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str();

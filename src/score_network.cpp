@@ -23,7 +23,32 @@ void ScoreNetOptions::validate() const {
                                 "': must be 'film' or 'concat'");
   }
   if (!(output_scale >= 0)) throw std::invalid_argument("ScoreNetOptions::output_scale must be >= 0");
+  if (symmetry != "none" && symmetry != "permutation") {
+    throw std::invalid_argument("ScoreNetOptions::symmetry = '" + symmetry +
+                                "': must be 'none' or 'permutation'");
+  }
 }
+
+namespace {
+
+// The MLP's input: x itself, or sort(x) for an exchange-symmetric φ.
+torch::Tensor network_input(const ScoreNetOptions& options, const torch::Tensor& x) {
+  return options.symmetry == "permutation" ? std::get<0>(x.sort(1)) : x;
+}
+
+// A derivative tensor (M, d, …, d) taken in the sorted coordinates y, with
+// y_{rank_i} = x_i, re-indexed to x: out[p, i, j, …] = t[p, rank_i, rank_j, …].
+torch::Tensor unsort_axes(torch::Tensor t, const torch::Tensor& rank) {
+  for (int64_t axis = 1; axis < t.dim(); ++axis) {
+    std::vector<int64_t> shape(t.dim(), 1);
+    shape[0] = rank.size(0);
+    shape[axis] = rank.size(1);
+    t = t.gather(axis, rank.view(shape).expand(t.sizes()));
+  }
+  return t;
+}
+
+}  // namespace
 
 ScoreNetImpl::ScoreNetImpl(const ScoreNetOptions& options,
                            std::shared_ptr<const GaussianBaseline> baseline)
@@ -112,9 +137,10 @@ std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::first_preactivation(
 
 torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
   const auto e = time_embedding(t);
+  const auto y = network_input(options_, x);
   torch::Tensor h;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const auto z = i == 0 ? first_preactivation(x, e).first
+    const auto z = i == 0 ? first_preactivation(y, e).first
                           : torch::matmul(h, layers_[i].W) + layers_[i].b;
     h = torch::softplus(z);
     const auto [scale, shift] = modulation(layers_[i], e);
@@ -144,6 +170,12 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   }
   const auto& jets = layout(order);
   const auto e = time_embedding(t);
+  // The jets are taken in the MLP's input y; with exchange symmetry they are
+  // re-indexed from y = sort(x) back to x before the baseline joins them.
+  const auto y = network_input(options_, x);
+  torch::Tensor rank;
+  if (options_.symmetry == "permutation") rank = std::get<1>(x.sort(1)).argsort(/*dim=*/int64_t{1});
+  const auto in_x = [&](const torch::Tensor& t) { return rank.defined() ? unsort_axes(t, rank) : t; };
 
   // Hidden layers: the value h and the derivative streams X of every unit.
   // X holds the streams of softplus(z) before FiLM's scale (1+γ), which is
@@ -156,7 +188,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   for (size_t i = 0; i < layers_.size(); ++i) {
     torch::Tensor z;
     if (i == 0) {
-      const auto [z0, W_x] = first_preactivation(x, e);
+      const auto [z0, W_x] = first_preactivation(y, e);
       z = z0;
       X = jets.first_layer(z, W_x);
     } else {
@@ -171,24 +203,24 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   const auto Y = torch::matmul(X, scaled(output_W_)).squeeze(-1);  // φ's streams: (S, M)
 
   ScoreDerivatives out;
-  out.score = baseline_->score(x, t) + jets.gradient(Y);
+  out.score = baseline_->score(x, t) + in_x(jets.gradient(Y));
   if (order == ScoreOrder::kScore) return out;
 
   const auto B = baseline_->precision(t, x.options());
-  out.jacobian = jets.hessian(Y) - B;
+  out.jacobian = in_x(jets.hessian(Y)) - B;
   if (order == ScoreOrder::kForce) {
-    out.grad_lap = jets.laplacian_derivatives(Y);
+    out.grad_lap = in_x(jets.laplacian_derivatives(Y));
     return out;
   }
 
-  out.third = jets.third(Y);
+  out.third = in_x(jets.third(Y));
   out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
-  const auto fourth = jets.fourth(Y);
+  const auto fourth = in_x(jets.fourth(Y));
   out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
   out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
   if (order == ScoreOrder::kJacobian) return out;
 
-  out.grad3_lap = jets.laplacian_derivatives(Y);
+  out.grad3_lap = in_x(jets.laplacian_derivatives(Y));
   return out;
 }
 

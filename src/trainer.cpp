@@ -80,6 +80,7 @@ void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, c
   if (a.hidden_dims != b.hidden_dims) fail("hidden_dims", describe(a.hidden_dims), describe(b.hidden_dims));
   if (a.n_freq != b.n_freq) fail("n_freq", std::to_string(a.n_freq), std::to_string(b.n_freq));
   if (a.conditioning != b.conditioning) fail("conditioning", a.conditioning, b.conditioning);
+  if (a.symmetry != b.symmetry) fail("the network's symmetry", a.symmetry, b.symmetry);
   if (stored.baseline != wanted.baseline) fail("the baseline", stored.baseline, wanted.baseline);
 }
 

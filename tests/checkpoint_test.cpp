@@ -19,6 +19,7 @@ Checkpoint small_checkpoint() {
   c.model.system = {{"d", 2}, {"lam", 0.25}};
   c.model.network.hidden_dims = {6, 5};
   c.model.network.n_freq = 2;
+  c.model.network.symmetry = "permutation";
   auto model = build_model(c.model);
   store_parameters(*model.network, c);
   for (const auto& [name, p] : c.params) {
@@ -42,6 +43,7 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_EQ(r.model.potential, "morse_chain");
   EXPECT_EQ(r.model.system.at("lam"), 0.25);
   EXPECT_EQ(r.model.network.hidden_dims, (std::vector<int64_t>{6, 5}));
+  EXPECT_EQ(r.model.network.symmetry, "permutation");
   EXPECT_EQ(r.adam_step, 17);
   EXPECT_EQ(r.lr, 5e-4);
   EXPECT_EQ(r.losses, c.losses);

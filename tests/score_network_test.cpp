@@ -1,5 +1,8 @@
 #include "bohmflow/score_network.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -14,13 +17,17 @@ using torch::autograd::grad;
 // A tiny network whose every parameter (biases and FiLM too) is O(1), so
 // that each derivative stream is exercised.
 ScoreNet tiny_network(const System& system, const std::string& conditioning,
-                      std::vector<int64_t> hidden = {5, 4}) {
+                      std::vector<int64_t> hidden = {5, 4}, const std::string& symmetry = "none",
+                      const std::string& baseline_kind = "minimum") {
   ScoreNetOptions options;
   options.d = system.dim();
   options.hidden_dims = hidden;
   options.n_freq = 2;
   options.conditioning = conditioning;
-  auto baseline = std::make_shared<GaussianBaseline>(system);
+  options.symmetry = symmetry;
+  BaselineOptions baseline_options;
+  baseline_options.kind = baseline_kind;
+  auto baseline = std::make_shared<GaussianBaseline>(system, baseline_options);
   torch::manual_seed(3);
   ScoreNet net(options, baseline);
   torch::NoGradGuard no_grad;
@@ -72,8 +79,10 @@ Oracle nested_autograd(const ScoreNetImpl& net, const torch::Tensor& x0, double 
 double max_abs(const torch::Tensor& a) { return a.abs().max().item<double>(); }
 
 void expect_jets_match_oracle(const System& system, const std::string& conditioning,
-                              std::vector<int64_t> hidden = {5, 4}, int64_t M = 3) {
-  auto net = tiny_network(system, conditioning, hidden);
+                              std::vector<int64_t> hidden = {5, 4}, int64_t M = 3,
+                              const std::string& symmetry = "none") {
+  auto net = symmetry == "none" ? tiny_network(system, conditioning, hidden)
+                                : tiny_network(system, conditioning, hidden, symmetry, "trap");
   torch::manual_seed(5);
   const auto x = torch::randn({M, system.dim()}, torch::kFloat64);
   const double t = 0.37;
@@ -113,6 +122,92 @@ TEST(ScoreNet, FilmJetsMatchNestedAutogradD2) {
 TEST(ScoreNet, FilmJetsMatchNestedAutogradD3) {
   // Smaller network and batch: the nested-autograd oracle grows steeply with d.
   expect_jets_match_oracle(*make_system("morse_chain", {{"d", 3}}), "film", {3, 3}, 2);
+}
+
+// The exchange-symmetric network end to end: the oracle differentiates
+// through torch's sort, the jets re-index their tensors by the rank of each
+// x_i. (At d = 2 every reordering is a swap; the next test covers cycles.)
+TEST(ScoreNet, PermutationSymmetricJetsMatchNestedAutogradD2) {
+  expect_jets_match_oracle(*make_system("interacting_bosons", {{"d", 2}}), "film", {5, 4}, 6, "permutation");
+}
+
+// The same at d = 4, where the sorting permutations include 3- and 4-cycles
+// (whose inverse differs from themselves), against the plain network (same
+// weights, its jets checked above) evaluated at y = Π x and carried back by
+// the permutation matrix on every axis: T_x[i, j, …] = Σ Π_ai Π_bj … T_y[a, b, …].
+TEST(ScoreNet, PermutationSymmetricJetsAreThePlainJetsAtSortedPositions) {
+  auto system = make_system("interacting_bosons", {{"d", 4}});
+  auto symmetric = tiny_network(*system, "film", {6, 5}, "permutation", "trap");
+  auto plain = tiny_network(*system, "film", {6, 5}, "none", "trap");
+  torch::manual_seed(23);
+  const auto x = torch::randn({8, 4}, torch::kFloat64);
+  const double t = 0.7;
+  const auto D = symmetric->derivatives(x, t, ScoreOrder::kTangent);
+  const auto B = symmetric->baseline().precision(t, x.options());
+  for (int64_t p = 0; p < x.size(0); ++p) {
+    std::vector<int64_t> order = {0, 1, 2, 3};
+    std::sort(order.begin(), order.end(),
+              [&](int64_t i, int64_t j) { return x[p][i].item<double>() < x[p][j].item<double>(); });
+    auto Pi = torch::zeros({4, 4}, torch::kFloat64);  // y_a = x_order[a]
+    for (int64_t a = 0; a < 4; ++a) Pi[a][order[a]] = 1.0;
+    const auto xp = x.narrow(0, p, 1);
+    const auto y = torch::matmul(xp, Pi.t());
+    const auto Y = plain->derivatives(y, t, ScoreOrder::kTangent);
+    const auto grad_y = Y.score - plain->baseline().score(y, t);
+    const auto hess_y = Y.jacobian + B;
+    const auto back = [&](const torch::Tensor& T) {  // (1, d, …, d) in y → in x
+      switch (T.dim()) {
+        case 2: return torch::einsum("ai,pa->pi", {Pi, T});
+        case 3: return torch::einsum("ai,bj,pab->pij", {Pi, Pi, T});
+        default: return torch::einsum("ai,bj,ck,pabc->pijk", {Pi, Pi, Pi, T});
+      }
+    };
+    const auto s = symmetric->baseline().score(xp, t) + back(grad_y);
+    const auto expect_near = [&](const torch::Tensor& got, const torch::Tensor& want, const char* what) {
+      EXPECT_LT(max_abs(got.narrow(0, p, 1) - want), 1e-12) << what << " at particle " << p;
+    };
+    expect_near(D.score, s, "score");
+    expect_near(D.jacobian, back(hess_y) - B, "jacobian");
+    expect_near(D.third, back(Y.third), "third");
+    expect_near(D.grad_lap, back(Y.grad_lap), "grad_lap");
+    expect_near(D.hess_lap, back(Y.hess_lap), "hess_lap");
+    expect_near(D.grad3_lap, back(Y.grad3_lap), "grad3_lap");
+    // third_s contracts ∂⁴φ with the full score; Y.third_s used the score at y.
+    expect_near(D.third_s, back(Y.third_s), "third_s");
+  }
+}
+
+// φ(Px) = φ(x), s(Px) = P s(x), and every derivative and the Bohmian force
+// transform the same way, for a coordinate exchange P.
+TEST(ScoreNet, PermutationSymmetricNetworkIsEquivariant) {
+  auto system = make_system("interacting_bosons", {{"d", 4}});
+  auto net = tiny_network(*system, "film", {6, 5}, "permutation", "trap");
+  torch::manual_seed(21);
+  const auto x = torch::randn({6, 4}, torch::kFloat64);
+  const auto P = torch::tensor({2, 0, 3, 1}, torch::kLong);
+  const auto xp = x.index_select(1, P);
+  const double t = 0.45;
+  EXPECT_LT(max_abs(net->potential(xp, t) - net->potential(x, t)), 1e-13);
+  const auto D = net->derivatives(x, t, ScoreOrder::kTangent);
+  const auto Dp = net->derivatives(xp, t, ScoreOrder::kTangent);
+  const auto permuted = [&](torch::Tensor a) {
+    for (int64_t axis = 1; axis < a.dim(); ++axis) a = a.index_select(axis, P);
+    return a;
+  };
+  for (const auto& [got, want, what] :
+       {std::tuple{Dp.score, D.score, "score"}, std::tuple{Dp.jacobian, D.jacobian, "jacobian"},
+        std::tuple{Dp.third, D.third, "third"}, std::tuple{Dp.hess_lap, D.hess_lap, "hess_lap"},
+        std::tuple{Dp.third_s, D.third_s, "third_s"}, std::tuple{Dp.grad3_lap, D.grad3_lap, "grad3_lap"}}) {
+    EXPECT_LT(max_abs(got - permuted(want)), 1e-12) << what;
+  }
+  const auto F = bohmian_force(*system, *net, x, t, ScoreOrder::kTangent);
+  const auto Fp = bohmian_force(*system, *net, xp, t, ScoreOrder::kTangent);
+  EXPECT_LT(max_abs(Fp.acceleration - permuted(F.acceleration)), 1e-12);
+  EXPECT_LT(max_abs(Fp.jacobian_gradient - permuted(F.jacobian_gradient)), 1e-11);
+  EXPECT_LT(max_abs(Fp.quantum - F.quantum), 1e-12);
+  // Without the symmetry the same network is not equivariant (the test can fail).
+  auto plain = tiny_network(*system, "film", {6, 5}, "none", "trap");
+  EXPECT_GT(max_abs(plain->potential(xp, t) - plain->potential(x, t)), 1e-3);
 }
 
 TEST(ScoreNet, ConcatJetsMatchNestedAutogradD2) {

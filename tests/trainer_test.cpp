@@ -156,6 +156,9 @@ TEST(Trainer, ResumeRejectsAnotherArchitecture) {
   other = tiny_model();
   other.system["lam"] = 0.2;
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
+  other = tiny_model();
+  other.network.symmetry = "permutation";
+  EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
 }
 
 TEST(Trainer, RejectsOptionsNamingThem) {

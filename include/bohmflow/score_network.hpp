@@ -5,6 +5,14 @@
 //   FiLM (default):  h ← (1 + γ) ⊙ softplus(h W + b) + β,  γ = e W_γ + b_γ,  β = e W_β + b_β
 //   concat:          the first layer reads [x, e(t)], then h ← softplus(h W + b)
 //   output:          φ = h W_out + b_out
+// With symmetry "permutation" the MLP reads the sorted coordinates,
+//   φ_θ(x, t) = MLP(sort(x), t),
+// so φ is invariant under every exchange of coordinates and s, ∇s, … are
+// equivariant: identical particles in one dimension (the interacting
+// bosons). The MLP then only has to represent the fundamental domain
+// x_1 ≤ … ≤ x_d, a d!-th of the space, and the ensemble it moves stays
+// exactly exchange-symmetric. (The baseline is added in the original
+// coordinates; for exchange symmetry it must be symmetric itself.)
 // The quantum potential and the Bohmian acceleration follow from s:
 //   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
 //
@@ -36,6 +44,7 @@ struct ScoreNetOptions {
   int n_freq = 4;                        // Fourier frequencies 2^0 … 2^(n_freq−1)
   std::string conditioning = "film";     // "film" or "concat"
   double output_scale = 0.01;            // std of the initial output weights
+  std::string symmetry = "none";         // "none" or "permutation": φ reads sort(x)
   void validate() const;
 };
 

@@ -66,7 +66,7 @@ std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, 
                               double seconds_per_epoch, double lr, const TrainingDiagnostics& diagnostics);
 
 // Throws std::invalid_argument naming the first difference (potential, a
-// system parameter, hidden_dims, n_freq, conditioning, baseline) between a
+// system parameter, hidden_dims, n_freq, conditioning, symmetry, baseline) between a
 // resume file's model and the one a run asks for.
 void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, const std::string& source);
 
