@@ -40,17 +40,21 @@ std::string shell_quote(const std::string& text) {
   return quoted + "'";
 }
 
-// The command line again, with --resume and --n-epochs replaced.
+// The command line again, with --resume and --n-epochs replaced and without
+// --resume-lr (the interrupted run's checkpoint holds the lr it had reached).
 std::string resume_command(int argc, char** argv, const std::string& checkpoint, int64_t remaining) {
   std::ostringstream out;
   out << argv[0];
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--resume" || arg == "--n-epochs") {
+    if (arg == "--resume" || arg == "--n-epochs" || arg == "--resume-lr") {
       ++i;
       continue;
     }
-    if (arg.rfind("--resume=", 0) == 0 || arg.rfind("--n-epochs=", 0) == 0) continue;
+    if (arg.rfind("--resume=", 0) == 0 || arg.rfind("--n-epochs=", 0) == 0 ||
+        arg.rfind("--resume-lr=", 0) == 0) {
+      continue;
+    }
     out << ' ' << shell_quote(arg);
   }
   out << " --resume " << shell_quote(checkpoint) << " --n-epochs " << remaining;
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   bohmflow::TrainingOptions training;
   bohmflow::DistributedOptions distributed;
   std::string resume_path, device_name, grad_mode = "jacfwd";
+  double resume_lr = 0;  // 0: a resumed run continues with the checkpoint's lr
   int threads = 0;
 
   CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
@@ -91,7 +96,7 @@ int main(int argc, char** argv) {
   app.add_option("--M", training.M, "particles per epoch (all ranks together)")->capture_default_str();
   app.add_option("--n-epochs", training.n_epochs, "epochs to train (added to a resumed run's)")
       ->capture_default_str();
-  app.add_option("--lr", training.lr, "initial learning rate (a resumed run keeps its own)")
+  app.add_option("--lr", training.lr, "initial learning rate (a resumed run keeps its own: see --resume-lr)")
       ->capture_default_str();
   app.add_option("--grad-clip", training.grad_clip, "global gradient-norm clip (<= 0: none)")
       ->capture_default_str();
@@ -119,7 +124,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--checkpoint-path", training.checkpoint_path, "final checkpoint <base>.npz")
       ->capture_default_str();
-  app.add_option("--resume", resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
+  auto* resume_option =
+      app.add_option("--resume", resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
+  app.add_option("--resume-lr", resume_lr, "continue the resumed run at this lr instead of the checkpoint's")
+      ->check(CLI::PositiveNumber)
+      ->needs(resume_option);
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
       ->capture_default_str();
   app.add_option("--device", device_name, "cpu | cuda | cuda:<i> (default: cuda when available)");
@@ -164,6 +173,7 @@ int main(int argc, char** argv) {
     if (!resume_path.empty()) {
       resume = bohmflow::load_checkpoint(resume_path);
       bohmflow::check_resume_compatible(resume.model, model, resume_path);
+      if (resume_lr > 0) resume.lr = resume_lr;
     }
 
     auto communicator = bohmflow::make_communicator(distributed, device);

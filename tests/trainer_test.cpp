@@ -237,6 +237,30 @@ TEST(TrainMorseCli, ReferenceSmokeRunTrainsAndWritesItsCheckpoint) {
   EXPECT_EQ(checkpoint.model.network.hidden_dims, (std::vector<int64_t>{32, 32}));
 }
 
+// A resumed run keeps the checkpoint's lr unless --resume-lr sets another.
+TEST(TrainMorseCli, ResumeLrOverridesTheCheckpointsLearningRate) {
+  const auto first = scratch("cli_resume_lr.npz"), log = scratch("cli_resume_lr.log");
+  const std::string flags = " --d 2 --T 0.05 --M 16 --hidden-dims 8 --n-freq 1 --lr 1e-3 --lr-patience 0 "
+                            "--threads 1 --print-every 1 ";
+  const auto run = [&](const std::string& extra) {
+    const auto command = kTrainMorse + flags + extra + " > " + log + " 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << read_text(log);
+    return read_text(log);
+  };
+  run("--n-epochs 2 --checkpoint-path " + first);
+  auto text = run("--n-epochs 1 --resume " + first + " --checkpoint-path " + scratch("cli_resume_kept.npz"));
+  EXPECT_NE(text.find("Epoch 3/3:"), std::string::npos) << text;
+  EXPECT_NE(text.find("lr=1.00e-03"), std::string::npos) << text;
+  text = run("--n-epochs 1 --resume " + first + " --resume-lr 2.5e-4 --checkpoint-path " +
+             scratch("cli_resume_new.npz"));
+  EXPECT_NE(text.find("lr=2.50e-04"), std::string::npos) << text;
+  EXPECT_EQ(load_checkpoint(scratch("cli_resume_new.npz")).lr, 2.5e-4);
+  // Without --resume the flag has nothing to act on.
+  const int status = std::system((kTrainMorse + flags + "--resume-lr 1e-4 > " + log + " 2>&1").c_str());
+  EXPECT_NE(status, 0);
+  EXPECT_NE(read_text(log).find("--resume-lr"), std::string::npos) << read_text(log);
+}
+
 TEST(TrainMorseCli, SigintWritesACheckpointAndSaysHowToResume) {
   const auto base = scratch("cli_sigint.npz"), err = scratch("cli_sigint.err");
   const auto command = "(" + kTrainMorse +
