@@ -11,7 +11,9 @@
 // equivariant: identical particles in one dimension (the interacting
 // bosons). The MLP then only has to represent the fundamental domain
 // x_1 ≤ … ≤ x_d, a d!-th of the space, and the ensemble it moves stays
-// exactly exchange-symmetric. (The baseline is added in the original
+// exactly exchange-symmetric. The price: φ's gradient can jump across the
+// planes x_i = x_j, which the pointwise Fisher loss does not see (README,
+// *The exchange-symmetric network*). (The baseline is added in the original
 // coordinates; for exchange symmetry it must be symmetric itself.)
 // The quantum potential and the Bohmian acceleration follow from s:
 //   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
