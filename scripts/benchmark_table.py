@@ -39,15 +39,11 @@ def relative_l2(learned, reference):
     return np.max(np.linalg.norm(learned - reference, axis=0) / np.linalg.norm(reference, axis=0))
 
 
-def dsm_metric_table(args):
+def dsm_metric_table(runs):
     print()
     print('| problem | bohmflow ‖Δmean‖/‖mean‖ | bohmflow ‖Δvar‖/‖var‖ | DSM ‖Δmean‖/‖mean‖ | DSM ‖Δvar‖/‖var‖ | DSM source |')
     print('|---|---|---|---|---|---|')
-    for problem in PROBLEMS:
-        path = os.path.join(args.data_dir, problem + '.npz')
-        if not os.path.exists(path):
-            continue
-        z = np.load(path)
+    for problem, z in runs.items():
         exact_mean_is_zero = np.max(np.abs(z['ref_means'])) < 1e-12
         mean = '— (exact mean 0)' if exact_mean_is_zero else f"{relative_l2(z['learned_means'], z['ref_means']):.1e}"
         var = f"{relative_l2(z['learned_vars'], z['ref_vars']):.1e}"
@@ -59,22 +55,26 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data-dir', default='data/benchmarks')
     args = p.parse_args()
+    runs = {}  # problem → its NPZ, for the problems that were run, in PROBLEMS' order
+    for problem in PROBLEMS:
+        path = os.path.join(args.data_dir, problem + '.npz')
+        if os.path.exists(path):
+            runs[problem] = np.load(path)
     print('| problem | max \\|Δmean\\| | max \\|Δvar\\|/var | RMS_t \\|Δmean\\| | ‖Δvar‖/‖var‖ '
           '| var spread | energy drift | T | epochs | training (wall) | evaluation |')
     print('|---|---|---|---|---|---|---|---|---|---|---|')
     for problem in PROBLEMS:
-        path = os.path.join(args.data_dir, problem + '.npz')
-        if not os.path.exists(path):
+        if problem not in runs:
             print(f'| `{problem}` | not run | | | | | | | | | |')
             continue
-        z = np.load(path)
+        z = runs[problem]
         minutes = float(z['train_seconds']) / 60
         spread = f"{np.max(z['var_spread']):.1e}" if 'var_spread' in z.files else '—'
         drift = f"{float(z['max_energy_drift']):.1e}" if 'max_energy_drift' in z.files else '—'
         print(f"| `{problem}` | {float(z['max_mean_error']):.1e} | {float(z['max_rel_var_error']):.1e} "
               f"| {float(z['rms_mean_error']):.1e} | {float(z['rel_l2_var_error']):.1e} | {spread} | {drift} "
               f"| {float(z['T']):g} | {int(z['epochs'])} | {minutes:.0f} min | {z['sampling']} |")
-    dsm_metric_table(args)
+    dsm_metric_table(runs)
 
 
 if __name__ == '__main__':

@@ -31,9 +31,12 @@ void ScoreNetOptions::validate() const {
 
 namespace {
 
-// The MLP's input: x itself, or sort(x) for an exchange-symmetric φ.
-torch::Tensor network_input(const ScoreNetOptions& options, const torch::Tensor& x) {
-  return options.symmetry == "permutation" ? std::get<0>(x.sort(1)) : x;
+// The MLP's input y: x itself, or sort(x) for an exchange-symmetric φ, with
+// then the rank of each coordinate in it (y_{rank_i} = x_i; undefined for x).
+std::pair<torch::Tensor, torch::Tensor> network_input(const ScoreNetOptions& options, const torch::Tensor& x) {
+  if (options.symmetry != "permutation") return {x, torch::Tensor()};
+  const auto [sorted, order] = x.sort(1);
+  return {sorted, order.argsort(/*dim=*/int64_t{1})};
 }
 
 // A derivative tensor (M, d, …, d) taken in the sorted coordinates y, with
@@ -137,7 +140,7 @@ std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::first_preactivation(
 
 torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
   const auto e = time_embedding(t);
-  const auto y = network_input(options_, x);
+  const auto y = network_input(options_, x).first;
   torch::Tensor h;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto z = i == 0 ? first_preactivation(y, e).first
@@ -172,9 +175,9 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   const auto e = time_embedding(t);
   // The jets are taken in the MLP's input y; with exchange symmetry they are
   // re-indexed from y = sort(x) back to x before the baseline joins them.
-  const auto y = network_input(options_, x);
-  torch::Tensor rank;
-  if (options_.symmetry == "permutation") rank = std::get<1>(x.sort(1)).argsort(/*dim=*/int64_t{1});
+  const auto input = network_input(options_, x);
+  const auto& y = input.first;
+  const auto& rank = input.second;
   const auto in_x = [&](const torch::Tensor& t) { return rank.defined() ? unsort_axes(t, rank) : t; };
 
   // Hidden layers: the value h and the derivative streams X of every unit.
