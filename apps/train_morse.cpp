@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
       ->capture_default_str();
   app.add_option("--symmetry", model.network.symmetry,
-                 "permutation: the network reads sorted coordinates (identical particles)")
-      ->check(CLI::IsMember({"none", "permutation"}))
+                 "identical particles: permutation (the network reads sorted coordinates) or deepsets (it averages a per-particle encoder)")
+      ->check(CLI::IsMember({"none", "permutation", "deepsets"}))
       ->capture_default_str();
 
   app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();

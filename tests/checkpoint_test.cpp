@@ -60,6 +60,24 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_TRUE(torch::equal(a.network->potential(x, 0.3), b.network->potential(x, 0.3)));
 }
 
+// The "deepsets" encoder stores (1, h₀) weights where the plain network has (d, h₀).
+TEST(Checkpoint, RoundTripsADeepSetsNetwork) {
+  auto c = small_checkpoint();
+  c.model.network.symmetry = "deepsets";
+  c.params.clear();
+  store_parameters(*build_model(c.model).network, c);
+  for (const auto& [name, p] : c.params) c.adam_m[name] = c.adam_v[name] = torch::rand_like(p);
+  EXPECT_EQ(c.params.at("spatial_0_W").sizes(), (std::vector<int64_t>{1, 6}));
+  const auto path = scratch("roundtrip_deepsets.npz");
+  save_checkpoint(path, c);
+  auto a = build_model(c.model);
+  restore_parameters(*a.network, c, "memory");
+  auto b = load_model(path);
+  EXPECT_EQ(b.network->options().symmetry, "deepsets");
+  const auto x = torch::randn({4, 2}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(a.network->potential(x, 0.3), b.network->potential(x, 0.3)));
+}
+
 TEST(Checkpoint, RejectsAMismatchedArchitectureNamingTheKey) {
   auto c = small_checkpoint();
   c.params["spatial_1_W"] = torch::zeros({6, 7}, torch::kFloat64);

@@ -15,6 +15,14 @@
 // planes x_i = x_j, which the pointwise Fisher loss does not see (README,
 // *The exchange-symmetric network*). (The baseline is added in the original
 // coordinates; for exchange symmetry it must be symmetric itself.)
+// With symmetry "deepsets" the first hidden layer is a per-particle encoder
+// whose outputs are averaged over the particles before the next layer:
+//   φ_θ(x, t) = MLP'( (1/d) Σ_i enc(x_i, t), t ),   enc = the first FiLM/softplus layer on one x_i,
+// invariant under exchanges and smooth everywhere (no kink on x_i = x_j, so
+// the velocities of two coinciding particles agree, as for the exact
+// bosonic state). It is the plain MLP with tied weights: a block-diagonal
+// first layer (d·h₀ units) and the next layer's weights repeated d times,
+// so the jets run unchanged on those expanded weights.
 // The quantum potential and the Bohmian acceleration follow from s:
 //   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
 //
@@ -46,7 +54,7 @@ struct ScoreNetOptions {
   int n_freq = 4;                        // Fourier frequencies 2^0 … 2^(n_freq−1)
   std::string conditioning = "film";     // "film" or "concat"
   double output_scale = 0.01;            // std of the initial output weights
-  std::string symmetry = "none";         // "none" or "permutation": φ reads sort(x)
+  std::string symmetry = "none";         // "none", "permutation" (φ reads sort(x)) or "deepsets" (φ pools a per-particle encoder)
   void validate() const;
 };
 
@@ -105,6 +113,10 @@ class ScoreNetImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> first_preactivation(const torch::Tensor& x,
                                                               const torch::Tensor& e) const;
   const detail::JetLayout& layout(ScoreOrder order) const;
+  // Layer i, or the output weights, as the plain MLP sees them (the tied,
+  // expanded weights for "deepsets"; the stored ones otherwise).
+  Layer mlp_layer(size_t i) const;
+  torch::Tensor mlp_output_W() const;
 
   ScoreNetOptions options_;
   std::shared_ptr<const GaussianBaseline> baseline_;
