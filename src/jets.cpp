@@ -555,6 +555,13 @@ void JetLayout::build_tables() {
     traced_flags.push_back(entry_traced_[e] ? 1 : 0);
     orders.push_back(static_cast<int64_t>(padded.size()) + (entry_traced_[e] ? 2 : 0));
   }
+  std::vector<int64_t> slabs;
+  for (int64_t e = 0; e < S; ++e) {
+    const auto& alpha = entries_[e];
+    const bool pure = std::all_of(alpha.begin(), alpha.end(), [&](int i) { return i == alpha.front(); });
+    slabs.push_back(pure ? (orders[e] - 1) * d_ + alpha.front() : int64_t{max_sigma_order()} * d_);
+  }
+  pure_slab_ = index_tensor(slabs, {S});
   first_rows_ = index_tensor(rows, {S, kFirstRows});
   first_traced_ = index_tensor(traced_flags, {S});
   stream_order_ = index_tensor(orders, {S});
@@ -594,6 +601,17 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
   const auto sigma = softplus_derivatives(z, max_sigma_order());            // (K+1, M, H)
   const auto per_stream = sigma.index_select(0, stream_order_.to(device));  // (S, M, H)
   return per_stream * products.unsqueeze(1);
+}
+
+torch::Tensor JetLayout::pooled_layer(const torch::Tensor& z, const torch::Tensor& w,
+                                     const torch::Tensor& W_scaled) const {
+  const int K = max_sigma_order();
+  const int64_t M = z.size(0), H = W_scaled.size(1);
+  const auto sigma = softplus_derivatives(z, K).narrow(0, 1, K);  // σ^{(n)}, n = 1…K: (K, M, d, h)
+  const auto n = torch::arange(1, K + 1, w.options()).view({K, 1});
+  const auto w_powers = w.unsqueeze(0).pow(n).view({K, 1, 1, -1});  // w_k^n
+  const auto slabs = torch::matmul(sigma * w_powers, W_scaled).transpose(1, 2).reshape({K * d_, M, H});
+  return torch::cat({slabs, torch::zeros({1, M, H}, slabs.options())}).index_select(0, pure_slab_.to(z.device()));
 }
 
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {

@@ -65,6 +65,14 @@ class JetLayout {
   // z: (M, H) pre-activations, W: (d, H) spatial weights. Returns (S, M, H).
   torch::Tensor first_layer(const torch::Tensor& z, const torch::Tensor& W) const;
 
+  // Streams of z' = ((1/d) Σ_j σ(z_j)) W' after a per-particle encoder layer
+  // z_jk = x_j w_k + c_k, whose units each depend on one coordinate: only the
+  // pure streams ∂_j^n and ∂_j^{n−2}Δ (n = |α| + 2) of particle j's units are
+  // non-zero, σ^{(n)}(z_jk) w_k^n. z: (M, d, h) pre-activations, w: (h),
+  // W_scaled: (h, H') the next weights with the mean's 1/d (and any
+  // per-unit scale) folded in. Returns (S, M, H'), differentiable by autograd.
+  torch::Tensor pooled_layer(const torch::Tensor& z, const torch::Tensor& w, const torch::Tensor& W_scaled) const;
+
   // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
   // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the
   // hand-written backward is not itself differentiable).
@@ -102,6 +110,9 @@ class JetLayout {
   // First-layer tables: per stream the padded row indices into [W; 1] (S, 4)
   // and whether the stream is traced; σ order per stream.
   torch::Tensor first_rows_, first_traced_, stream_order_;
+  // pooled_layer: per stream (n − 1)·d + j for a pure stream of order n in
+  // axis j, or max_sigma_order·d (a zero slab) for a mixed one.
+  torch::Tensor pure_slab_;
   std::vector<torch::Tensor> dense_index_;  // per full order 1…max_order: dense → stream
   torch::Tensor traced_dense_index_;        // traced: dense β → stream
 };

@@ -130,42 +130,15 @@ std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::modulation(const Layer& la
   return {1 + gamma, beta};
 }
 
-ScoreNetImpl::Layer ScoreNetImpl::mlp_layer(size_t i) const {
-  Layer layer = layers_[i];
-  if (options_.symmetry != "deepsets" || i > 1) return layer;
-  const int64_t d = options_.d;
-  if (i == 1) {
-    layer.W = layer.W.repeat({d, 1}) / d;  // the mean over particles, folded into the weights
-    return layer;
-  }
-  // Unit (j, k) = k-th encoder unit of particle j: z_jk = x_j W_0k (+ e W_e,k) + b_k.
-  const int64_t h = layer.W.size(1);
-  const auto w = layer.W.narrow(0, 0, 1);
-  auto W = (torch::eye(d, w.options()).unsqueeze(-1) * w.unsqueeze(0)).reshape({d, d * h});
-  if (layer.W.size(0) > 1) W = torch::cat({W, layer.W.narrow(0, 1, layer.W.size(0) - 1).repeat({1, d})}, 0);
-  layer.W = W;
-  layer.b = layer.b.repeat({d});
-  if (layer.gamma_W.defined()) {
-    layer.gamma_W = layer.gamma_W.repeat({1, d});
-    layer.gamma_b = layer.gamma_b.repeat({d});
-    layer.beta_W = layer.beta_W.repeat({1, d});
-    layer.beta_b = layer.beta_b.repeat({d});
-  }
-  return layer;
-}
-
-torch::Tensor ScoreNetImpl::mlp_output_W() const {
-  if (options_.symmetry == "deepsets" && layers_.size() == 1) return output_W_.repeat({options_.d, 1}) / options_.d;
-  return output_W_;
-}
-
 std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::first_preactivation(
     const torch::Tensor& x, const torch::Tensor& e) const {
-  const auto layer = mlp_layer(0);
-  const auto& W = layer.W;
-  const auto W_x = W.narrow(0, 0, options_.d);
-  auto z = torch::matmul(x, W_x) + layer.b;
-  if (W.size(0) > options_.d) z = z + torch::matmul(e, W.narrow(0, options_.d, W.size(0) - options_.d));
+  const auto& W = layers_[0].W;
+  const int64_t n_x = W.size(0) - (options_.conditioning == "concat" ? e.size(0) : 0);
+  const auto W_x = W.narrow(0, 0, n_x);
+  // "deepsets": the encoder reads each coordinate alone, z_jk = x_j W_k (+ e W_e,k) + b_k: (M, d, h₀).
+  const bool encoder = options_.symmetry == "deepsets";
+  auto z = (encoder ? x.unsqueeze(-1) * W_x.squeeze(0) : torch::matmul(x, W_x)) + layers_[0].b;
+  if (n_x < W.size(0)) z = z + torch::matmul(e, W.narrow(0, n_x, W.size(0) - n_x));
   return {z, W_x};
 }
 
@@ -174,13 +147,13 @@ torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
   const auto y = network_input(options_, x).first;
   torch::Tensor h;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const auto layer = mlp_layer(i);
-    const auto z = i == 0 ? first_preactivation(y, e).first : torch::matmul(h, layer.W) + layer.b;
+    const auto z = i == 0 ? first_preactivation(y, e).first : torch::matmul(h, layers_[i].W) + layers_[i].b;
     h = torch::softplus(z);
-    const auto [scale, shift] = modulation(layer, e);
+    const auto [scale, shift] = modulation(layers_[i], e);
     if (scale.defined()) h = scale * h + shift;
+    if (i == 0 && options_.symmetry == "deepsets") h = h.mean(1);  // the mean over particles
   }
-  return (torch::matmul(h, mlp_output_W()) + output_b_).squeeze(-1);
+  return (torch::matmul(h, output_W_) + output_b_).squeeze(-1);
 }
 
 torch::Tensor ScoreNetImpl::score(const torch::Tensor& x, double t) const {
@@ -219,23 +192,37 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   const auto scaled = [&](const torch::Tensor& W) {
     return scale.defined() ? scale.unsqueeze(-1) * W : W;
   };
+  // "deepsets": the encoder's streams are never formed for all d·h₀ units
+  // (each unit depends on one coordinate); the pooled layer hands the next
+  // layer the streams of its input directly.
+  const bool pooled = options_.symmetry == "deepsets";
+  torch::Tensor z0, w0;  // the encoder's (M, d, h₀) pre-activations and its (h₀) weight on x_j
+  const auto next_input = [&](const torch::Tensor& W) {  // the streams of h W for the next layer
+    if (pooled && !X.defined()) return jets.pooled_layer(z0, w0, scaled(W) / options_.d);
+    return torch::matmul(X, scaled(W));
+  };
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const auto layer = mlp_layer(i);
+    const auto& layer = layers_[i];
     torch::Tensor z;
     if (i == 0) {
-      const auto [z0, W_x] = first_preactivation(y, e);
-      z = z0;
-      X = jets.first_layer(z, W_x);
+      const auto [z_first, W_x] = first_preactivation(y, e);
+      z = z_first;
+      if (pooled) {
+        z0 = z, w0 = W_x.squeeze(0);
+      } else {
+        X = jets.first_layer(z, W_x);
+      }
     } else {
       z = torch::matmul(h, layer.W) + layer.b;
-      X = jets.softplus_layer(z, torch::matmul(X, scaled(layer.W)));
+      X = jets.softplus_layer(z, next_input(layer.W));
     }
     h = torch::softplus(z);
     torch::Tensor shift;
     std::tie(scale, shift) = modulation(layer, e);
     if (scale.defined()) h = scale * h + shift;
+    if (i == 0 && pooled) h = h.mean(1);
   }
-  const auto Y = torch::matmul(X, scaled(mlp_output_W())).squeeze(-1);  // φ's streams: (S, M)
+  const auto Y = next_input(output_W_).squeeze(-1);  // φ's streams: (S, M)
 
   ScoreDerivatives out;
   out.score = baseline_->score(x, t) + in_x(jets.gradient(Y));

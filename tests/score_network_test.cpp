@@ -268,7 +268,9 @@ TEST(ScoreNet, DeepSetsPotentialIsTheMeanOfAPerParticleEncoder) {
 // (The expansion itself is checked at d = 5 above, and the jets on general
 // weights at d = 3; d = 3 here would add a minute of nested autograd.)
 TEST(ScoreNet, DeepSetsJetsMatchNestedAutogradD2) {
-  expect_jets_match_oracle(*make_system("interacting_bosons", {{"d", 2}}), "film", {4, 3}, 4, "deepsets");
+  const auto system = make_system("interacting_bosons", {{"d", 2}});
+  expect_jets_match_oracle(*system, "film", {4, 3}, 4, "deepsets");
+  expect_jets_match_oracle(*system, "concat", {4}, 4, "deepsets");  // the mean straight into the output
 }
 
 TEST(ScoreNet, ConcatJetsMatchNestedAutogradD2) {

@@ -20,9 +20,9 @@
 //   φ_θ(x, t) = MLP'( (1/d) Σ_i enc(x_i, t), t ),   enc = the first FiLM/softplus layer on one x_i,
 // invariant under exchanges and smooth everywhere (no kink on x_i = x_j, so
 // the velocities of two coinciding particles agree, as for the exact
-// bosonic state). It is the plain MLP with tied weights: a block-diagonal
-// first layer (d·h₀ units) and the next layer's weights repeated d times,
-// so the jets run unchanged on those expanded weights.
+// bosonic state). Each encoder unit depends on one coordinate, so its
+// derivative streams are pure powers ∂_j^n and the jets start at the pooled
+// layer (JetLayout::pooled_layer): the cost is that of the plain network.
 // The quantum potential and the Bohmian acceleration follow from s:
 //   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
 //
@@ -109,14 +109,11 @@ class ScoreNetImpl : public torch::nn::Module {
   };
   // Per-layer (scale, shift) of the activations at time t: (1+γ, β) or (1, 0).
   std::pair<torch::Tensor, torch::Tensor> modulation(const Layer& layer, const torch::Tensor& e) const;
-  // First-layer pre-activation z = x W_x (+ e W_e) + b, and W_x.
+  // First-layer pre-activation z = x W_x (+ e W_e) + b: (M, h), and W_x;
+  // for "deepsets" the encoder's z_jk of each particle: (M, d, h), W_x (1, h).
   std::pair<torch::Tensor, torch::Tensor> first_preactivation(const torch::Tensor& x,
                                                               const torch::Tensor& e) const;
   const detail::JetLayout& layout(ScoreOrder order) const;
-  // Layer i, or the output weights, as the plain MLP sees them (the tied,
-  // expanded weights for "deepsets"; the stored ones otherwise).
-  Layer mlp_layer(size_t i) const;
-  torch::Tensor mlp_output_W() const;
 
   ScoreNetOptions options_;
   std::shared_ptr<const GaussianBaseline> baseline_;
