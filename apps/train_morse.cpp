@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
       ->capture_default_str();
   app.add_option("--symmetry", model.network.symmetry,
-                 "identical particles: permutation (the network reads sorted coordinates) or deepsets (it averages a per-particle encoder)")
+                 "identical particles: permutation (the network reads sorted coordinates) or "
+                 "deepsets (it averages a per-particle encoder)")
       ->check(CLI::IsMember({"none", "permutation", "deepsets"}))
       ->capture_default_str();
 

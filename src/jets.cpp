@@ -611,7 +611,8 @@ torch::Tensor JetLayout::pooled_layer(const torch::Tensor& z, const torch::Tenso
   const auto n = torch::arange(1, K + 1, w.options()).view({K, 1});
   const auto w_powers = w.unsqueeze(0).pow(n).view({K, 1, 1, -1});  // w_k^n
   const auto slabs = torch::matmul(sigma * w_powers, W_scaled).transpose(1, 2).reshape({K * d_, M, H});
-  return torch::cat({slabs, torch::zeros({1, M, H}, slabs.options())}).index_select(0, pure_slab_.to(z.device()));
+  const auto zero = torch::zeros({1, M, H}, slabs.options());  // the mixed streams
+  return torch::cat({slabs, zero}).index_select(0, pure_slab_.to(z.device()));
 }
 
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {

@@ -71,7 +71,8 @@ class JetLayout {
   // non-zero, σ^{(n)}(z_jk) w_k^n. z: (M, d, h) pre-activations, w: (h),
   // W_scaled: (h, H') the next weights with the mean's 1/d (and any
   // per-unit scale) folded in. Returns (S, M, H'), differentiable by autograd.
-  torch::Tensor pooled_layer(const torch::Tensor& z, const torch::Tensor& w, const torch::Tensor& W_scaled) const;
+  torch::Tensor pooled_layer(const torch::Tensor& z, const torch::Tensor& w,
+                             const torch::Tensor& W_scaled) const;
 
   // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
   // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the

@@ -54,7 +54,8 @@ struct ScoreNetOptions {
   int n_freq = 4;                        // Fourier frequencies 2^0 … 2^(n_freq−1)
   std::string conditioning = "film";     // "film" or "concat"
   double output_scale = 0.01;            // std of the initial output weights
-  std::string symmetry = "none";         // "none", "permutation" (φ reads sort(x)) or "deepsets" (φ pools a per-particle encoder)
+  std::string symmetry = "none";         // "none", "permutation" (φ reads sort(x)) or
+                                         // "deepsets" (φ reads the particles' mean encoding)
   void validate() const;
 };
 
