@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
                  "deepsets (it averages a per-particle encoder)")
       ->check(CLI::IsMember({"none", "permutation", "deepsets"}))
       ->capture_default_str();
+  app.add_option("--pair-width", model.network.pair_width,
+                 "deepsets: units of the pair encoder, which reads each difference x_i - x_j (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();
   app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str();

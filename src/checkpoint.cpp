@@ -29,6 +29,7 @@ ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) 
     model.network.conditioning = network.at("conditioning").get<std::string>();
     model.network.output_scale = network.value("output_scale", model.network.output_scale);
     model.network.symmetry = network.value("symmetry", model.network.symmetry);
+    model.network.pair_width = network.value("pair_width", model.network.pair_width);
     model.baseline = args.value("baseline", model.baseline);
   } catch (const nlohmann::json::exception& e) {
     throw checkpoint_error(path, std::string("key 'args': ") + e.what());
@@ -56,7 +57,8 @@ std::string model_args_json(const ModelArgs& model, const std::string& training_
                      {"n_freq", model.network.n_freq},
                      {"conditioning", model.network.conditioning},
                      {"output_scale", model.network.output_scale},
-                     {"symmetry", model.network.symmetry}};
+                     {"symmetry", model.network.symmetry},
+                     {"pair_width", model.network.pair_width}};
   args["baseline"] = model.baseline;
   args["training"] = nlohmann::json::parse(training_json);
   return args.dump();

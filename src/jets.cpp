@@ -562,6 +562,33 @@ void JetLayout::build_tables() {
     slabs.push_back(pure ? (orders[e] - 1) * d_ + alpha.front() : int64_t{max_sigma_order()} * d_);
   }
   pure_slab_ = index_tensor(slabs, {S});
+  // Pair slabs, numbered as pooled_pair_layer stacks them: K·d sums over
+  // the partner (pure streams), then K·d·d single ordered pairs, then zero.
+  const int64_t K = max_sigma_order(), n_pure = K * d_, zero_slab = K * d_ + K * d_ * d_;
+  std::vector<int64_t> pair_slabs;
+  std::vector<double> pair_factors;
+  for (int64_t e = 0; e < S; ++e) {
+    const auto& alpha = entries_[e];
+    const double trace = entry_traced_[e] ? 2.0 : 1.0;
+    const int64_t n = orders[e];
+    std::map<int, int> count;
+    for (int i : alpha) ++count[i];
+    if (count.size() == 1) {
+      pair_slabs.insert(pair_slabs.end(), {(n - 1) * d_ + alpha.front(), zero_slab});
+      pair_factors.insert(pair_factors.end(), {trace, 0.0});
+    } else if (count.size() == 2) {
+      const auto [a, c_a] = *count.begin();
+      const auto [b, c_b] = *count.rbegin();
+      const auto single = [&](int i, int j) { return n_pure + ((n - 1) * d_ + i) * d_ + j; };
+      pair_slabs.insert(pair_slabs.end(), {single(a, b), single(b, a)});
+      pair_factors.insert(pair_factors.end(), {trace * (c_b % 2 ? -1 : 1), trace * (c_a % 2 ? -1 : 1)});
+    } else {
+      pair_slabs.insert(pair_slabs.end(), {zero_slab, zero_slab});
+      pair_factors.insert(pair_factors.end(), {0.0, 0.0});
+    }
+  }
+  pair_slab_ = index_tensor(pair_slabs, {S, 2});
+  pair_factor_ = torch::tensor(pair_factors, torch::kFloat64).view({S, 2});
   first_rows_ = index_tensor(rows, {S, kFirstRows});
   first_traced_ = index_tensor(traced_flags, {S});
   stream_order_ = index_tensor(orders, {S});
@@ -613,6 +640,30 @@ torch::Tensor JetLayout::pooled_layer(const torch::Tensor& z, const torch::Tenso
   const auto slabs = torch::matmul(sigma * w_powers, W_scaled).transpose(1, 2).reshape({K * d_, M, H});
   const auto zero = torch::zeros({1, M, H}, slabs.options());  // the mixed streams
   return torch::cat({slabs, zero}).index_select(0, pure_slab_.to(z.device()));
+}
+
+// Slab [n, i, j] = Σ_k σ^{(n)}(z_ijk) w_k^n W_k·, the pair (i, j)'s order-n
+// streams before their sign. A pure stream ∂_a^n gathers the pairs (a, j)
+// with sign +1 and (j, a) with (−1)^n; a stream on {a, b} the two pairs
+// (a, b) and (b, a), each with the sign of its second coordinate's count.
+torch::Tensor JetLayout::pooled_pair_layer(const torch::Tensor& z, const torch::Tensor& w,
+                                          const torch::Tensor& W_scaled) const {
+  const int K = max_sigma_order();
+  const int64_t M = z.size(0), H = W_scaled.size(1);
+  const auto sigma = softplus_derivatives(z, K).narrow(0, 1, K);  // (K, M, d, d, h)
+  const auto n = torch::arange(1, K + 1, w.options()).view({K, 1});
+  const auto w_powers = w.unsqueeze(0).pow(n).view({K, 1, 1, 1, -1});
+  const auto off_diagonal = (1 - torch::eye(d_, z.options())).view({1, 1, d_, d_, 1});
+  const auto slab = torch::matmul(sigma * w_powers, W_scaled) * off_diagonal;  // (K, M, d, d, H')
+  const auto parity = torch::pow(-1.0, n).to(z.scalar_type()).view({K, 1, 1, 1});
+  const auto pure = slab.sum(3) + parity * slab.sum(2);                           // (K, M, d, H')
+  const auto all = torch::cat({pure.transpose(1, 2).reshape({K * d_, M, H}),
+                               slab.permute({0, 2, 3, 1, 4}).reshape({K * d_ * d_, M, H}),
+                               torch::zeros({1, M, H}, slab.options())});
+  const auto slabs = pair_slab_.to(z.device());
+  const auto factors = pair_factor_.to(z.device()).to(z.scalar_type());
+  const auto first = all.index_select(0, slabs.select(1, 0)) * factors.select(1, 0).view({-1, 1, 1});
+  return first + all.index_select(0, slabs.select(1, 1)) * factors.select(1, 1).view({-1, 1, 1});
 }
 
 torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {

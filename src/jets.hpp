@@ -74,6 +74,15 @@ class JetLayout {
   torch::Tensor pooled_layer(const torch::Tensor& z, const torch::Tensor& w,
                              const torch::Tensor& W_scaled) const;
 
+  // The same after a pair encoder z_ijk = (x_i − x_j) w_k + c_k over the
+  // ordered pairs i ≠ j: a unit of pair (i, j) has ∂_i = w, ∂_j = −w, so its
+  // stream α is non-zero only if α lies within {i, j}:
+  //   σ^{(n)}(z_ijk) w_k^n (−1)^{#j in α} (2 for a traced stream, Δ giving w² + w²).
+  // z: (M, d, d, h) (the diagonal is ignored), w: (h), W_scaled: (h, H')
+  // with the mean's 1/(d(d−1)) folded in. Returns (S, M, H').
+  torch::Tensor pooled_pair_layer(const torch::Tensor& z, const torch::Tensor& w,
+                                  const torch::Tensor& W_scaled) const;
+
   // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
   // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the
   // hand-written backward is not itself differentiable).
@@ -114,6 +123,9 @@ class JetLayout {
   // pooled_layer: per stream (n − 1)·d + j for a pure stream of order n in
   // axis j, or max_sigma_order·d (a zero slab) for a mixed one.
   torch::Tensor pure_slab_;
+  // pooled_pair_layer: per stream two slab indices and their signed factors
+  // (see pooled_pair_layer in jets.cpp).
+  torch::Tensor pair_slab_, pair_factor_;  // (S, 2) int64, (S, 2) float64
   std::vector<torch::Tensor> dense_index_;  // per full order 1…max_order: dense → stream
   torch::Tensor traced_dense_index_;        // traced: dense β → stream
 };

@@ -23,6 +23,10 @@ void ScoreNetOptions::validate() const {
                                 "': must be 'film' or 'concat'");
   }
   if (!(output_scale >= 0)) throw std::invalid_argument("ScoreNetOptions::output_scale must be >= 0");
+  if (pair_width < 0) throw std::invalid_argument("ScoreNetOptions::pair_width must be >= 0");
+  if (pair_width > 0 && (symmetry != "deepsets" || d < 2)) {
+    throw std::invalid_argument("ScoreNetOptions::pair_width > 0 needs symmetry 'deepsets' and d >= 2");
+  }
   if (symmetry != "none" && symmetry != "permutation" && symmetry != "deepsets") {
     throw std::invalid_argument("ScoreNetOptions::symmetry = '" + symmetry +
                                 "': must be 'none', 'permutation' or 'deepsets'");
@@ -68,23 +72,30 @@ ScoreNetImpl::ScoreNetImpl(const ScoreNetOptions& options,
 
   const bool film = options_.conditioning == "film";
   const int64_t n_time = 2 * options_.n_freq;
-  // A "deepsets" encoder reads one coordinate at a time.
-  int64_t in = (options_.symmetry == "deepsets" ? 1 : options_.d) + (film ? 0 : n_time);
-  for (size_t i = 0; i < options_.hidden_dims.size(); ++i) {
-    const int64_t h = options_.hidden_dims[i];
-    const std::string prefix = "spatial_" + std::to_string(i);
+  const auto add_layer = [&](const std::string& prefix, const std::string& film_prefix, int64_t in, int64_t h) {
     Layer layer;
     layer.W = register_parameter(prefix + "_W", torch::zeros({in, h}, f64));
     layer.b = register_parameter(prefix + "_b", torch::zeros({h}, f64));
     if (film) {
-      const std::string film_prefix = "film_" + std::to_string(i);
       layer.gamma_W = register_parameter(film_prefix + "_gamma_W", torch::zeros({n_time, h}, f64));
       layer.gamma_b = register_parameter(film_prefix + "_gamma_b", torch::zeros({h}, f64));
       layer.beta_W = register_parameter(film_prefix + "_beta_W", torch::zeros({n_time, h}, f64));
       layer.beta_b = register_parameter(film_prefix + "_beta_b", torch::zeros({h}, f64));
     }
-    layers_.push_back(layer);
+    return layer;
+  };
+  // The "deepsets" encoders read one coordinate, or one difference x_i − x_j, at a time.
+  const bool deepsets = options_.symmetry == "deepsets";
+  const int64_t time_inputs = film ? 0 : n_time;
+  int64_t in = (deepsets ? 1 : options_.d) + time_inputs;
+  for (size_t i = 0; i < options_.hidden_dims.size(); ++i) {
+    const int64_t h = options_.hidden_dims[i];
+    layers_.push_back(add_layer("spatial_" + std::to_string(i), "film_" + std::to_string(i), in, h));
     in = h;
+    if (i == 0 && options_.pair_width > 0) {
+      pair_ = add_layer("pair", "pair_film", 1 + time_inputs, options_.pair_width);
+      in += options_.pair_width;
+    }
   }
   output_W_ = register_parameter("output_W", torch::zeros({in, 1}, f64));
   output_b_ = register_parameter("output_b", torch::zeros({1}, f64));
@@ -97,7 +108,11 @@ ScoreNetImpl::~ScoreNetImpl() = default;
 // N(0,1)·0.01, output N(0,1)·output_scale, biases 0.
 void ScoreNetImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
-  for (auto& layer : layers_) {
+  std::vector<Layer*> all;
+  for (auto& layer : layers_) all.push_back(&layer);
+  if (pair_.W.defined()) all.push_back(&pair_);
+  for (auto* layer_ptr : all) {
+    auto& layer = *layer_ptr;
     layer.W.normal_(0.0, std::sqrt(1.0 / static_cast<double>(layer.W.size(0))));
     layer.b.zero_();
     if (layer.gamma_W.defined()) {
@@ -133,25 +148,58 @@ std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::modulation(const Layer& la
 std::pair<torch::Tensor, torch::Tensor> ScoreNetImpl::first_preactivation(
     const torch::Tensor& x, const torch::Tensor& e) const {
   const auto& W = layers_[0].W;
-  const int64_t n_x = W.size(0) - (options_.conditioning == "concat" ? e.size(0) : 0);
-  const auto W_x = W.narrow(0, 0, n_x);
-  // "deepsets": the encoder reads each coordinate alone, z_jk = x_j W_k (+ e W_e,k) + b_k: (M, d, h₀).
-  const bool encoder = options_.symmetry == "deepsets";
-  auto z = (encoder ? x.unsqueeze(-1) * W_x.squeeze(0) : torch::matmul(x, W_x)) + layers_[0].b;
-  if (n_x < W.size(0)) z = z + torch::matmul(e, W.narrow(0, n_x, W.size(0) - n_x));
+  const auto W_x = W.narrow(0, 0, options_.d);
+  auto z = torch::matmul(x, W_x) + layers_[0].b;
+  if (W.size(0) > options_.d) z = z + torch::matmul(e, W.narrow(0, options_.d, W.size(0) - options_.d));
   return {z, W_x};
+}
+
+namespace {
+
+// An encoder unit k on the scalar inputs u (any shape): z = u W_0k (+ e W_e,k) + b_k: (…u, h).
+torch::Tensor encoder_preactivation(const torch::Tensor& u, const torch::Tensor& W, const torch::Tensor& b,
+                                    const torch::Tensor& e) {
+  auto z = u.unsqueeze(-1) * W[0] + b;
+  if (W.size(0) > 1) z = z + torch::matmul(e, W.narrow(0, 1, W.size(0) - 1));
+  return z;
+}
+
+}  // namespace
+
+// h = ( (1/d) Σ_j enc(x_j), (1/(d(d−1))) Σ_{i≠j} enc₂(x_i − x_j) )
+ScoreNetImpl::Encoding ScoreNetImpl::encode(const torch::Tensor& x, const torch::Tensor& e) const {
+  Encoding out;
+  const int64_t d = options_.d;
+  const auto activation = [&](const Layer& layer, const torch::Tensor& z, torch::Tensor& scale) {
+    auto a = torch::softplus(z);
+    const auto [film_scale, shift] = modulation(layer, e);
+    scale = film_scale;
+    return scale.defined() ? scale * a + shift : a;
+  };
+  out.w = layers_[0].W[0];
+  out.z = encoder_preactivation(x, layers_[0].W, layers_[0].b, e);  // (M, d, h₀)
+  out.h = activation(layers_[0], out.z, out.scale).mean(1);
+  if (!pair_.W.defined()) return out;
+  out.w_pair = pair_.W[0];
+  out.z_pair = encoder_preactivation(x.unsqueeze(2) - x.unsqueeze(1), pair_.W, pair_.b, e);  // (M, d, d, h₂)
+  torch::Tensor pair_scale;
+  const auto off_diagonal = (1 - torch::eye(d, x.options())).unsqueeze(-1);
+  const auto pairs = (activation(pair_, out.z_pair, pair_scale) * off_diagonal).sum({1, 2}) / (d * (d - 1));
+  out.h = torch::cat({out.h, pairs}, -1);
+  if (out.scale.defined()) out.scale = torch::cat({out.scale, pair_scale});
+  return out;
 }
 
 torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
   const auto e = time_embedding(t);
   const auto y = network_input(options_, x).first;
-  torch::Tensor h;
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  const bool deepsets = options_.symmetry == "deepsets";
+  torch::Tensor h = deepsets ? encode(y, e).h : torch::Tensor();
+  for (size_t i = deepsets ? 1 : 0; i < layers_.size(); ++i) {
     const auto z = i == 0 ? first_preactivation(y, e).first : torch::matmul(h, layers_[i].W) + layers_[i].b;
     h = torch::softplus(z);
     const auto [scale, shift] = modulation(layers_[i], e);
     if (scale.defined()) h = scale * h + shift;
-    if (i == 0 && options_.symmetry == "deepsets") h = h.mean(1);  // the mean over particles
   }
   return (torch::matmul(h, output_W_) + output_b_).squeeze(-1);
 }
@@ -192,26 +240,34 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   const auto scaled = [&](const torch::Tensor& W) {
     return scale.defined() ? scale.unsqueeze(-1) * W : W;
   };
-  // "deepsets": the encoder's streams are never formed for all d·h₀ units
-  // (each unit depends on one coordinate); the pooled layer hands the next
-  // layer the streams of its input directly.
-  const bool pooled = options_.symmetry == "deepsets";
-  torch::Tensor z0, w0;  // the encoder's (M, d, h₀) pre-activations and its (h₀) weight on x_j
+  // "deepsets": the encoders' streams are never formed for all their d·h₀
+  // and d(d−1)·h₂ units (each depends on one coordinate or one difference);
+  // the pooled layers hand the next layer the streams of its input directly.
+  const bool deepsets = options_.symmetry == "deepsets";
+  Encoding encoding;
+  if (deepsets) {
+    encoding = encode(y, e);
+    h = encoding.h;
+    scale = encoding.scale;
+  }
   const auto next_input = [&](const torch::Tensor& W) {  // the streams of h W for the next layer
-    if (pooled && !X.defined()) return jets.pooled_layer(z0, w0, scaled(W) / options_.d);
-    return torch::matmul(X, scaled(W));
+    if (X.defined()) return torch::matmul(X, scaled(W));
+    const int64_t d = options_.d, h0 = layers_[0].b.size(0);
+    const auto W_scaled = scaled(W);
+    auto streams = jets.pooled_layer(encoding.z, encoding.w, W_scaled.narrow(0, 0, h0) / d);
+    if (encoding.z_pair.defined()) {
+      streams = streams + jets.pooled_pair_layer(encoding.z_pair, encoding.w_pair,
+                                                 W_scaled.narrow(0, h0, W.size(0) - h0) / (d * (d - 1)));
+    }
+    return streams;
   };
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  for (size_t i = deepsets ? 1 : 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     torch::Tensor z;
     if (i == 0) {
       const auto [z_first, W_x] = first_preactivation(y, e);
       z = z_first;
-      if (pooled) {
-        z0 = z, w0 = W_x.squeeze(0);
-      } else {
-        X = jets.first_layer(z, W_x);
-      }
+      X = jets.first_layer(z, W_x);
     } else {
       z = torch::matmul(h, layer.W) + layer.b;
       X = jets.softplus_layer(z, next_input(layer.W));
@@ -220,7 +276,6 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
     torch::Tensor shift;
     std::tie(scale, shift) = modulation(layer, e);
     if (scale.defined()) h = scale * h + shift;
-    if (i == 0 && pooled) h = h.mean(1);
   }
   const auto Y = next_input(output_W_).squeeze(-1);  // φ's streams: (S, M)
 

@@ -81,6 +81,7 @@ void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, c
   if (a.n_freq != b.n_freq) fail("n_freq", std::to_string(a.n_freq), std::to_string(b.n_freq));
   if (a.conditioning != b.conditioning) fail("conditioning", a.conditioning, b.conditioning);
   if (a.symmetry != b.symmetry) fail("the network's symmetry", a.symmetry, b.symmetry);
+  if (a.pair_width != b.pair_width) fail("pair_width", std::to_string(a.pair_width), std::to_string(b.pair_width));
   if (stored.baseline != wanted.baseline) fail("the baseline", stored.baseline, wanted.baseline);
 }
 

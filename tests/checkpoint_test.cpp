@@ -60,10 +60,11 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_TRUE(torch::equal(a.network->potential(x, 0.3), b.network->potential(x, 0.3)));
 }
 
-// The "deepsets" encoder stores (1, h₀) weights where the plain network has (d, h₀).
+// The "deepsets" encoders store (1, h) weights where the plain network has (d, h₀).
 TEST(Checkpoint, RoundTripsADeepSetsNetwork) {
   auto c = small_checkpoint();
   c.model.network.symmetry = "deepsets";
+  c.model.network.pair_width = 3;
   c.params.clear();
   store_parameters(*build_model(c.model).network, c);
   for (const auto& [name, p] : c.params) c.adam_m[name] = c.adam_v[name] = torch::rand_like(p);
@@ -74,6 +75,8 @@ TEST(Checkpoint, RoundTripsADeepSetsNetwork) {
   restore_parameters(*a.network, c, "memory");
   auto b = load_model(path);
   EXPECT_EQ(b.network->options().symmetry, "deepsets");
+  EXPECT_EQ(b.network->options().pair_width, 3);
+  EXPECT_EQ(c.params.at("pair_W").sizes(), (std::vector<int64_t>{1, 3}));
   const auto x = torch::randn({4, 2}, torch::kFloat64);
   EXPECT_TRUE(torch::equal(a.network->potential(x, 0.3), b.network->potential(x, 0.3)));
 }

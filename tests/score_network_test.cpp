@@ -19,8 +19,9 @@ using torch::autograd::grad;
 // that each derivative stream is exercised.
 ScoreNet tiny_network(const System& system, const std::string& conditioning,
                       std::vector<int64_t> hidden = {5, 4}, const std::string& symmetry = "none",
-                      const std::string& baseline_kind = "minimum") {
+                      const std::string& baseline_kind = "minimum", int64_t pair_width = 0) {
   ScoreNetOptions options;
+  options.pair_width = pair_width;
   options.d = system.dim();
   options.hidden_dims = hidden;
   options.n_freq = 2;
@@ -81,9 +82,9 @@ double max_abs(const torch::Tensor& a) { return a.abs().max().item<double>(); }
 
 void expect_jets_match_oracle(const System& system, const std::string& conditioning,
                               std::vector<int64_t> hidden = {5, 4}, int64_t M = 3,
-                              const std::string& symmetry = "none") {
+                              const std::string& symmetry = "none", int64_t pair_width = 0) {
   auto net = symmetry == "none" ? tiny_network(system, conditioning, hidden)
-                                : tiny_network(system, conditioning, hidden, symmetry, "trap");
+                                : tiny_network(system, conditioning, hidden, symmetry, "trap", pair_width);
   torch::manual_seed(5);
   const auto x = torch::randn({M, system.dim()}, torch::kFloat64);
   const double t = 0.37;
@@ -180,9 +181,9 @@ TEST(ScoreNet, PermutationSymmetricJetsAreThePlainJetsAtSortedPositions) {
 
 // φ(Px) = φ(x), s(Px) = P s(x), and every derivative and the Bohmian force
 // transform the same way, for a coordinate exchange P.
-void expect_equivariant(const std::string& symmetry) {
+void expect_equivariant(const std::string& symmetry, int64_t pair_width = 0) {
   auto system = make_system("interacting_bosons", {{"d", 4}});
-  auto net = tiny_network(*system, "film", {6, 5}, symmetry, "trap");
+  auto net = tiny_network(*system, "film", {6, 5}, symmetry, "trap", pair_width);
   torch::manual_seed(21);
   const auto x = torch::randn({6, 4}, torch::kFloat64);
   const auto P = torch::tensor({2, 0, 3, 1}, torch::kLong);
@@ -213,7 +214,10 @@ void expect_equivariant(const std::string& symmetry) {
 
 TEST(ScoreNet, PermutationSymmetricNetworkIsEquivariant) { expect_equivariant("permutation"); }
 
-TEST(ScoreNet, DeepSetsNetworkIsEquivariant) { expect_equivariant("deepsets"); }
+TEST(ScoreNet, DeepSetsNetworkIsEquivariant) {
+  expect_equivariant("deepsets");
+  expect_equivariant("deepsets", /*pair_width=*/3);
+}
 
 // The "deepsets" network written out from its stored parameters, one
 // particle at a time: φ = MLP'((1/d) Σ_j enc(x_j, t), t). Independent of the
@@ -226,19 +230,30 @@ torch::Tensor deepsets_by_hand(const ScoreNetImpl& net, const torch::Tensor& x, 
   const auto layer = [&](int i, const torch::Tensor& z) {
     auto h = torch::softplus(z);
     if (!film) return h;
-    const auto& k = "film_" + std::to_string(i);
+    const auto& k = i < 0 ? std::string("pair_film") : "film_" + std::to_string(i);
     const auto gamma = torch::matmul(e, p[k + "_gamma_W"]) + p[k + "_gamma_b"];
     const auto beta = torch::matmul(e, p[k + "_beta_W"]) + p[k + "_beta_b"];
     return (1 + gamma) * h + beta;
   };
   const int64_t M = x.size(0), d = x.size(1);
+  const auto with_time = [&](torch::Tensor u) {
+    return film ? u : torch::cat({u, e.expand({M, e.size(0)})}, 1);
+  };
   torch::Tensor pooled = torch::zeros({M, p["spatial_0_b"].size(0)}, x.options());
   for (int64_t j = 0; j < d; ++j) {
-    auto input = x.narrow(1, j, 1);
-    if (!film) input = torch::cat({input, e.expand({M, e.size(0)})}, 1);
-    pooled = pooled + layer(0, torch::matmul(input, p["spatial_0_W"]) + p["spatial_0_b"]) / d;
+    pooled = pooled + layer(0, torch::matmul(with_time(x.narrow(1, j, 1)), p["spatial_0_W"]) + p["spatial_0_b"]) / d;
   }
   auto h = pooled;
+  if (p.count("pair_W")) {
+    torch::Tensor pairs = torch::zeros({M, p["pair_b"].size(0)}, x.options());
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < d; ++j) {
+        if (i == j) continue;
+        const auto u = with_time(x.narrow(1, i, 1) - x.narrow(1, j, 1));
+        pairs = pairs + layer(-1, torch::matmul(u, p["pair_W"]) + p["pair_b"]) / (d * (d - 1));
+      }
+    h = torch::cat({h, pairs}, 1);
+  }
   const int n_layers = static_cast<int>(net.options().hidden_dims.size());
   for (int i = 1; i < n_layers; ++i) {
     const auto& k = "spatial_" + std::to_string(i);
@@ -254,12 +269,14 @@ TEST(ScoreNet, DeepSetsPotentialIsTheMeanOfAPerParticleEncoder) {
   for (const auto& conditioning : {"film", "concat"}) {
     // {6}: the mean goes straight into the output layer.
     for (const auto& hidden : {std::vector<int64_t>{6, 5, 4}, std::vector<int64_t>{6}}) {
-      auto net = tiny_network(*system, conditioning, hidden, "deepsets", "trap");
+     for (int64_t pair_width : {0, 3}) {
+      auto net = tiny_network(*system, conditioning, hidden, "deepsets", "trap", pair_width);
       // The encoder reads one coordinate (and e(t), 2·n_freq = 4 entries, with concat).
       EXPECT_EQ(net->named_parameters_in_order().front().second.size(0),
                 std::string(conditioning) == "film" ? 1 : 5);
       EXPECT_LT(max_abs(net->potential(x, 0.3) - deepsets_by_hand(*net, x, 0.3)), 1e-13)
-          << conditioning << ", " << hidden.size() << " hidden layers";
+          << conditioning << ", " << hidden.size() << " hidden layers, pair width " << pair_width;
+     }
     }
   }
 }
@@ -271,6 +288,72 @@ TEST(ScoreNet, DeepSetsJetsMatchNestedAutogradD2) {
   const auto system = make_system("interacting_bosons", {{"d", 2}});
   expect_jets_match_oracle(*system, "film", {4, 3}, 4, "deepsets");
   expect_jets_match_oracle(*system, "concat", {4}, 4, "deepsets");  // the mean straight into the output
+  expect_jets_match_oracle(*system, "film", {4, 3}, 4, "deepsets", /*pair_width=*/3);
+  expect_jets_match_oracle(*system, "concat", {4}, 4, "deepsets", /*pair_width=*/3);
+}
+
+// A deepsets network is a plain MLP with tied weights: first-layer units
+// (j, k) with weights e_j w_k and (i, j, k), i ≠ j, with (e_i − e_j) w₂_k,
+// and a next layer that reads each copy with its weight over d or d(d−1).
+// The pooled jets (which never form those units) against the plain jets of
+// that expanded network (checked against nested autograd above), at d = 4,
+// where streams on three or four coordinates must vanish for every pair.
+TEST(ScoreNet, DeepSetsJetsAreThoseOfTheExpandedPlainNetwork) {
+  const int64_t d = 4, h0 = 3, h2 = 2, h1 = 5, units = d * h0 + d * (d - 1) * h2;
+  auto system = make_system("interacting_bosons", {{"d", d}});
+  auto pooled = tiny_network(*system, "film", {h0, h1}, "deepsets", "trap", h2);
+  auto plain = tiny_network(*system, "film", {units, h1}, "none", "trap");
+  std::map<std::string, torch::Tensor> p, q;
+  for (const auto& [name, value] : pooled->named_parameters_in_order()) p[name] = value;
+  for (const auto& [name, value] : plain->named_parameters_in_order()) q[name] = value;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& name : {"spatial_1_b", "film_1_gamma_W", "film_1_gamma_b", "film_1_beta_W", "film_1_beta_b",
+                             "output_W", "output_b"}) {
+      q[name].copy_(p[name]);
+    }
+    q["spatial_0_W"].zero_();
+    // Copies encoder unit k of `prefix` (film prefix `film`) into plain unit u.
+    const auto copy_unit = [&](int64_t u, const std::string& prefix, const std::string& film, int64_t k,
+                               const torch::Tensor& direction, int64_t next_row, double pooling) {
+      q["spatial_0_W"].select(1, u).copy_(direction * p[prefix + "_W"][0][k]);
+      q["spatial_0_b"][u].copy_(p[prefix + "_b"][k]);
+      for (const auto& part : {"_gamma_W", "_beta_W"}) q[std::string("film_0") + part].select(1, u).copy_(p[film + part].select(1, k));
+      for (const auto& part : {"_gamma_b", "_beta_b"}) q[std::string("film_0") + part][u].copy_(p[film + part][k]);
+      q["spatial_1_W"][u].copy_(p["spatial_1_W"][next_row] / pooling);
+    };
+    const auto e = torch::eye(d, torch::kFloat64);
+    int64_t u = 0;
+    for (int64_t j = 0; j < d; ++j)
+      for (int64_t k = 0; k < h0; ++k) copy_unit(u++, "spatial_0", "film_0", k, e[j], k, d);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < d; ++j)
+        for (int64_t k = 0; i != j && k < h2; ++k) copy_unit(u++, "pair", "pair_film", k, e[i] - e[j], h0 + k, d * (d - 1));
+    ASSERT_EQ(u, units);
+  }
+  torch::manual_seed(41);
+  const auto x = torch::randn({5, d}, torch::kFloat64);
+  const double t = 0.55;
+  EXPECT_LT(max_abs(pooled->potential(x, t) - plain->potential(x, t)), 1e-12);
+  const auto A = pooled->derivatives(x, t, ScoreOrder::kTangent);
+  const auto B = plain->derivatives(x, t, ScoreOrder::kTangent);
+  for (const auto& [got, want, what] :
+       {std::tuple{A.score, B.score, "score"}, std::tuple{A.jacobian, B.jacobian, "jacobian"},
+        std::tuple{A.third, B.third, "third"}, std::tuple{A.hess_lap, B.hess_lap, "hess_lap"},
+        std::tuple{A.third_s, B.third_s, "third_s"}, std::tuple{A.grad3_lap, B.grad3_lap, "grad3_lap"}}) {
+    EXPECT_LT(max_abs(got - want) / std::max(1.0, max_abs(want)), 1e-12) << what;
+  }
+  const auto F = pooled->derivatives(x, t, ScoreOrder::kForce);
+  EXPECT_LT(max_abs(F.grad_lap - B.grad_lap) / std::max(1.0, max_abs(B.grad_lap)), 1e-12) << "traced ∇Δφ";
+}
+
+TEST(ScoreNet, PairWidthNeedsTheDeepSetsNetwork) {
+  ScoreNetOptions options;
+  options.d = 3;
+  options.pair_width = 4;
+  EXPECT_THROW(options.validate(), std::invalid_argument);
+  options.symmetry = "deepsets";
+  EXPECT_NO_THROW(options.validate());
 }
 
 TEST(ScoreNet, ConcatJetsMatchNestedAutogradD2) {

@@ -20,9 +20,12 @@
 //   φ_θ(x, t) = MLP'( (1/d) Σ_i enc(x_i, t), t ),   enc = the first FiLM/softplus layer on one x_i,
 // invariant under exchanges and smooth everywhere (no kink on x_i = x_j, so
 // the velocities of two coinciding particles agree, as for the exact
-// bosonic state). Each encoder unit depends on one coordinate, so its
-// derivative streams are pure powers ∂_j^n and the jets start at the pooled
-// layer (JetLayout::pooled_layer): the cost is that of the plain network.
+// bosonic state). With pair_width > 0 a pair encoder joins it,
+//   φ_θ(x, t) = MLP'( (1/d) Σ_j enc(x_j, t) ⊕ (1/(d(d−1))) Σ_{i≠j} enc₂(x_i − x_j, t), t ),
+// which gives the pair correlations the interaction builds a direct route.
+// Each encoder unit depends on one coordinate (or one difference), so its
+// derivative streams are ∂_j^n (or lie within {i, j}) and the jets start at
+// the pooled layer (JetLayout::pooled_layer, pooled_pair_layer).
 // The quantum potential and the Bohmian acceleration follow from s:
 //   Q = −(ħ²/4m)(∇·s + ½|s|²),   a = −(∇V + ∇Q)/m.
 //
@@ -56,6 +59,7 @@ struct ScoreNetOptions {
   double output_scale = 0.01;            // std of the initial output weights
   std::string symmetry = "none";         // "none", "permutation" (φ reads sort(x)) or
                                          // "deepsets" (φ reads the particles' mean encoding)
+  int64_t pair_width = 0;                // "deepsets": units of the pair encoder enc₂(x_i − x_j); 0 = none
   void validate() const;
 };
 
@@ -110,15 +114,22 @@ class ScoreNetImpl : public torch::nn::Module {
   };
   // Per-layer (scale, shift) of the activations at time t: (1+γ, β) or (1, 0).
   std::pair<torch::Tensor, torch::Tensor> modulation(const Layer& layer, const torch::Tensor& e) const;
-  // First-layer pre-activation z = x W_x (+ e W_e) + b: (M, h), and W_x;
-  // for "deepsets" the encoder's z_jk of each particle: (M, d, h), W_x (1, h).
+  // First-layer pre-activation z = x W_x (+ e W_e) + b, and W_x.
   std::pair<torch::Tensor, torch::Tensor> first_preactivation(const torch::Tensor& x,
                                                               const torch::Tensor& e) const;
   const detail::JetLayout& layout(ScoreOrder order) const;
+  // "deepsets": the encoders' pre-activations z (M, d, h₀) and z_pair
+  // (M, d, d, h₂) with their weights w, w_pair on the input, the pooled
+  // features h (M, h₀ + h₂) and their FiLM scale (h₀ + h₂).
+  struct Encoding {
+    torch::Tensor z, w, z_pair, w_pair, h, scale;
+  };
+  Encoding encode(const torch::Tensor& x, const torch::Tensor& e) const;
 
   ScoreNetOptions options_;
   std::shared_ptr<const GaussianBaseline> baseline_;
   std::vector<Layer> layers_;
+  Layer pair_;  // "deepsets" with pair_width > 0: the pair encoder
   torch::Tensor output_W_, output_b_;
   torch::Tensor frequencies_;  // buffer: 2^k
   mutable std::vector<std::unique_ptr<detail::JetLayout>> layouts_;  // cache per order
