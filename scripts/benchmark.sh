@@ -74,9 +74,7 @@ case $problem in
     # not pay for the kink sort(x) puts on the plane x_1 = x_2: 1.24 % against
     # 0.56 % without it (README).
     # A --symmetry among the caller's flags replaces this choice.
-    if ! has_flag --symmetry "$@"; then
-      ((d >= 3)) && net+=(--symmetry permutation)
-    fi
+    if ! has_flag --symmetry "$@" && ((d >= 3)); then net+=(--symmetry permutation); fi
     # The network is a function of continuous t: evaluating it at dt = 0.01 gives
     # the 101 times on [0, 1] that the comparison asks for.
     evaluation=(--dt 0.01)

@@ -555,17 +555,11 @@ void JetLayout::build_tables() {
     traced_flags.push_back(entry_traced_[e] ? 1 : 0);
     orders.push_back(static_cast<int64_t>(padded.size()) + (entry_traced_[e] ? 2 : 0));
   }
-  std::vector<int64_t> slabs;
-  for (int64_t e = 0; e < S; ++e) {
-    const auto& alpha = entries_[e];
-    const bool pure = std::all_of(alpha.begin(), alpha.end(), [&](int i) { return i == alpha.front(); });
-    slabs.push_back(pure ? (orders[e] - 1) * d_ + alpha.front() : int64_t{max_sigma_order()} * d_);
-  }
-  pure_slab_ = index_tensor(slabs, {S});
-  // Pair slabs, numbered as pooled_pair_layer stacks them: K·d sums over
-  // the partner (pure streams), then K·d·d single ordered pairs, then zero.
-  const int64_t K = max_sigma_order(), n_pure = K * d_, zero_slab = K * d_ + K * d_ * d_;
-  std::vector<int64_t> pair_slabs;
+  // Pooled slabs: pooled_layer stacks K·d (order n, axis j) slabs and a zero
+  // one; pooled_pair_layer the K·d partner sums of the pure streams, then
+  // K·d·d single ordered pairs, then a zero one.
+  const int64_t K = max_sigma_order(), n_pure = K * d_, zero_pair_slab = K * d_ + K * d_ * d_;
+  std::vector<int64_t> slabs, pair_slabs;
   std::vector<double> pair_factors;
   for (int64_t e = 0; e < S; ++e) {
     const auto& alpha = entries_[e];
@@ -573,8 +567,10 @@ void JetLayout::build_tables() {
     const int64_t n = orders[e];
     std::map<int, int> count;
     for (int i : alpha) ++count[i];
+    const int64_t pure = (n - 1) * d_ + alpha.front();
+    slabs.push_back(count.size() == 1 ? pure : n_pure);
     if (count.size() == 1) {
-      pair_slabs.insert(pair_slabs.end(), {(n - 1) * d_ + alpha.front(), zero_slab});
+      pair_slabs.insert(pair_slabs.end(), {pure, zero_pair_slab});
       pair_factors.insert(pair_factors.end(), {trace, 0.0});
     } else if (count.size() == 2) {
       const auto [a, c_a] = *count.begin();
@@ -583,10 +579,11 @@ void JetLayout::build_tables() {
       pair_slabs.insert(pair_slabs.end(), {single(a, b), single(b, a)});
       pair_factors.insert(pair_factors.end(), {trace * (c_b % 2 ? -1 : 1), trace * (c_a % 2 ? -1 : 1)});
     } else {
-      pair_slabs.insert(pair_slabs.end(), {zero_slab, zero_slab});
+      pair_slabs.insert(pair_slabs.end(), {zero_pair_slab, zero_pair_slab});
       pair_factors.insert(pair_factors.end(), {0.0, 0.0});
     }
   }
+  pure_slab_ = index_tensor(slabs, {S});
   pair_slab_ = index_tensor(pair_slabs, {S, 2});
   pair_factor_ = torch::tensor(pair_factors, torch::kFloat64).view({S, 2});
   first_rows_ = index_tensor(rows, {S, kFirstRows});
@@ -630,14 +627,27 @@ torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor
   return per_stream * products.unsqueeze(1);
 }
 
+namespace {
+
+// Σ_k σ^{(n)}(z_…k) w_k^n W_k· for n = 1…K: the order-n streams of an
+// encoder unit along its input, carried through the next weights.
+// z: (M, …, h) → (K, M, …, H').
+torch::Tensor encoder_slabs(const torch::Tensor& z, const torch::Tensor& w, const torch::Tensor& W_scaled, int K) {
+  const auto sigma = softplus_derivatives(z, K).narrow(0, 1, K);
+  std::vector<int64_t> shape(z.dim() + 1, 1);
+  shape.front() = K;
+  shape.back() = -1;
+  const auto w_powers = w.unsqueeze(0).pow(torch::arange(1, K + 1, w.options()).view({K, 1})).view(shape);
+  return torch::matmul(sigma * w_powers, W_scaled);
+}
+
+}  // namespace
+
 torch::Tensor JetLayout::pooled_layer(const torch::Tensor& z, const torch::Tensor& w,
                                      const torch::Tensor& W_scaled) const {
   const int K = max_sigma_order();
   const int64_t M = z.size(0), H = W_scaled.size(1);
-  const auto sigma = softplus_derivatives(z, K).narrow(0, 1, K);  // σ^{(n)}, n = 1…K: (K, M, d, h)
-  const auto n = torch::arange(1, K + 1, w.options()).view({K, 1});
-  const auto w_powers = w.unsqueeze(0).pow(n).view({K, 1, 1, -1});  // w_k^n
-  const auto slabs = torch::matmul(sigma * w_powers, W_scaled).transpose(1, 2).reshape({K * d_, M, H});
+  const auto slabs = encoder_slabs(z, w, W_scaled, K).transpose(1, 2).reshape({K * d_, M, H});
   const auto zero = torch::zeros({1, M, H}, slabs.options());  // the mixed streams
   return torch::cat({slabs, zero}).index_select(0, pure_slab_.to(z.device()));
 }
@@ -650,12 +660,10 @@ torch::Tensor JetLayout::pooled_pair_layer(const torch::Tensor& z, const torch::
                                           const torch::Tensor& W_scaled) const {
   const int K = max_sigma_order();
   const int64_t M = z.size(0), H = W_scaled.size(1);
-  const auto sigma = softplus_derivatives(z, K).narrow(0, 1, K);  // (K, M, d, d, h)
-  const auto n = torch::arange(1, K + 1, w.options()).view({K, 1});
-  const auto w_powers = w.unsqueeze(0).pow(n).view({K, 1, 1, 1, -1});
   const auto off_diagonal = (1 - torch::eye(d_, z.options())).view({1, 1, d_, d_, 1});
-  const auto slab = torch::matmul(sigma * w_powers, W_scaled) * off_diagonal;  // (K, M, d, d, H')
-  const auto parity = torch::pow(-1.0, n).to(z.scalar_type()).view({K, 1, 1, 1});
+  const auto slab = encoder_slabs(z, w, W_scaled, K) * off_diagonal;  // (K, M, d, d, H')
+  const auto n = torch::arange(1, K + 1, z.options());
+  const auto parity = torch::pow(-1.0, n).view({K, 1, 1, 1});
   const auto pure = slab.sum(3) + parity * slab.sum(2);                           // (K, M, d, H')
   const auto all = torch::cat({pure.transpose(1, 2).reshape({K * d_, M, H}),
                                slab.permute({0, 2, 3, 1, 4}).reshape({K * d_ * d_, M, H}),
