@@ -46,7 +46,9 @@ case $problem in
     d=${problem#bosons_d}
     [[ $d =~ ^[1-9][0-9]*$ ]] || { echo "benchmark.sh: '$problem': expected bosons_d<number of particles>" >&2; exit 2; }
     # DSM's values are the system's defaults: ħ = 0.1, m = ω = g = 1, s₂ = 0.1, ground state of the trap.
-    system=(--potential interacting_bosons --d "$d" --baseline trap)
+    system=(--potential interacting_bosons --d "$d")
+    # A --baseline among the caller's flags (e.g. variational) replaces the trap.
+    has_flag --baseline "$@" || system+=(--baseline trap)
     M=256
     stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
     if ((d > 4)); then

@@ -11,7 +11,6 @@
 #include <torch/torch.h>
 
 #include "bohmflow/potentials.hpp"
-#include "bohmflow/trajectory.hpp"
 #include "internal_checks.hpp"
 
 namespace bohmflow {
@@ -82,28 +81,30 @@ std::pair<std::vector<double>, std::vector<double>> gauss_hermite_rule(int n) {
   return {nodes, weights};
 }
 
-WeightedPositions initial_positions(const System& system, const SamplingOptions& options) {
+WeightedPositions standard_normal_points(int d, const SamplingOptions& options) {
   options.validate();
-  const int d = system.dim();
-  const auto& init = system.initial_state();
-  const auto mean = torch::tensor(init.mean, torch::kFloat64);
-  const auto sigma = torch::tensor(init.sigma, torch::kFloat64);
+  require(d >= 1, "standard_normal_points", "d = " + std::to_string(d) + ": must be >= 1");
   WeightedPositions out;
-  torch::Tensor z;
   if (options.method == "gauss-hermite") {
-    std::tie(z, out.weights) = gauss_hermite_points(d, options.count, out.describe);
-  } else if (options.method == "sobol") {
-    z = sobol_normal_points(d, options.count, options.seed);
+    std::tie(out.x0, out.weights) = gauss_hermite_points(d, options.count, out.describe);
+    return out;
+  }
+  if (options.method == "sobol") {
+    out.x0 = sobol_normal_points(d, options.count, options.seed);
     out.describe = "sobol, " + std::to_string(options.count) + " points";
   } else {
     auto generator = at::detail::createCPUGenerator(options.seed);
-    out.x0 = sample_initial_positions(system, options.count, torch::kFloat64, &generator);
-    out.weights = torch::full({options.count}, 1.0 / options.count, torch::kFloat64);
+    out.x0 = torch::randn({options.count, d}, generator, torch::kFloat64);
     out.describe = "mc, " + std::to_string(options.count) + " particles";
-    return out;
   }
-  if (!out.weights.defined()) out.weights = torch::full({z.size(0)}, 1.0 / z.size(0), torch::kFloat64);
-  out.x0 = mean + sigma * z;
+  out.weights = torch::full({options.count}, 1.0 / options.count, torch::kFloat64);
+  return out;
+}
+
+WeightedPositions initial_positions(const System& system, const SamplingOptions& options) {
+  const auto& init = system.initial_state();
+  auto out = standard_normal_points(system.dim(), options);
+  out.x0 = torch::tensor(init.mean, torch::kFloat64) + torch::tensor(init.sigma, torch::kFloat64) * out.x0;
   return out;
 }
 

@@ -10,12 +10,25 @@
 // The baseline score is the score of that Gaussian,
 //   s_base(x, t) = −B(t) (x − x_c(t)),  B(t) = U diag(1/σ²(t)) Uᵀ,  x_c = r_eq + U q_c(t),
 // exact when V is harmonic (and Σ₀ is diagonal in the normal modes).
+//
+// The variational Gaussian (kind "variational"; Heller 1976, Coalson and
+// Karplus 1990) instead follows V averaged over its own density. With
+//   ψ = exp{(i/ħ)[(x − q)ᵀA(x − q) + pᵀ(x − q) + γ]},  |ψ|² = N(q, Σ),  Σ = (ħ/4)(Im A)⁻¹,
+// the time-dependent variational principle gives
+//   q̇ = p/m,   ṗ = −⟨∇V⟩,   Ȧ = −(2/m)A² − ½⟨∇²V⟩,
+// ⟨·⟩ the average over N(q, Σ). It is exact for harmonic V, and for
+// interacting particles it follows the mean-field spreading that a fixed
+// harmonic expansion misses (the bosons' saddle at the origin). The baseline is
+// that Gaussian: x_c = q, B = (4/ħ) Im A.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <Eigen/Dense>
 #include <torch/types.h>
+
+#include "bohmflow/sampling.hpp"
 
 namespace bohmflow {
 
@@ -24,10 +37,17 @@ class System;
 struct BaselineOptions {
   // "minimum": expansion at the minimum of V (the reference); "trap": the
   // system's harmonic trap alone (System::trap(), exact when the rest of V
-  // vanishes, e.g. interacting bosons at g = 0); "none": s_base = 0.
+  // vanishes, e.g. interacting bosons at g = 0); "variational": the
+  // variational Gaussian (above); "none": s_base = 0.
   std::string kind = "minimum";
   int max_iterations = 200;      // Newton iterations for the minimum
   double gradient_tolerance = 1e-12;  // stop when |∇V(r_eq)|∞ is below this
+  // "variational": RK4 step of the equations of motion; between steps q and
+  // Im A are cubic Hermite interpolants (error ~ (h/τ)⁴ for the fastest time scale τ).
+  double time_step = 5e-3;
+  // "variational": the rule for ⟨∇V⟩ and ⟨∇²V⟩ over N(q, Σ), x = q + Lz with
+  // Σ = LLᵀ; every z also enters as −z, so the averages are exact for quadratic V.
+  SamplingOptions averaging{"sobol", 2048, 7};
   void validate() const;
 };
 
@@ -35,6 +55,8 @@ class GaussianBaseline {
  public:
   // Finds the minimum and the normal modes; throws std::runtime_error if the
   // minimisation fails or the Hessian has a non-positive eigenvalue (named).
+  // "variational" keeps its own copy of the system and integrates on demand,
+  // so x_c(t) and B(t) are available for any t >= 0.
   GaussianBaseline(const System& system, const BaselineOptions& options = {});
 
   // x: (M, d) positions at time t. Returns s_base: (M, d).
@@ -51,11 +73,14 @@ class GaussianBaseline {
   const Eigen::VectorXd& frequencies() const { return omega_; }        // ω_k
   const Eigen::MatrixXd& modes() const { return modes_; }              // U (columns)
 
-  // Per-mode σ²(t) and q_c(t), (d) each.
+  // Harmonic kinds ("minimum", "trap"): per-mode σ²(t) and q_c(t), (d) each.
   Eigen::VectorXd mode_variances(double t) const;
   Eigen::VectorXd mode_centroids(double t) const;
 
  private:
+  struct VariationalPath;  // the variational Gaussian on t_k = k·h (baseline.cpp)
+  std::shared_ptr<VariationalPath> path_;
+  void require_harmonic(const char* what) const;  // throws for "variational"
   std::string kind_;
   double hbar_over_mass_ = 1.0;
   Eigen::VectorXd equilibrium_, omega_, q0_, qdot0_, sigma0_sq_;

@@ -35,6 +35,11 @@ struct WeightedPositions {
 
 WeightedPositions initial_positions(const System& system, const SamplingOptions& options);
 
+// The same rules for the standard normal N(0, I_d): z (M, d) and weights (M),
+// float64 on the CPU, with their description. initial_positions maps them to
+// x₀ = μ + σ z.
+WeightedPositions standard_normal_points(int d, const SamplingOptions& options);
+
 // Nodes and weights of the n-point Gauss–Hermite rule for the standard
 // normal measure (probabilists' Hermite), from the Golub–Welsch eigenproblem
 // of the Jacobi matrix (zero diagonal, off-diagonal √k). Weights sum to 1.
