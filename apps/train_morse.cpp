@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
       ->needs(resume_option);
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
       ->capture_default_str();
+  app.add_option("--sampling", training.sampling,
+                 "each epoch's particles: mc (independent draws) | sobol (scrambled Sobol points, a fresh shift per epoch)")
+      ->capture_default_str();
   app.add_option("--device", device_name, "cpu | cuda | cuda:<i> (default: cuda when available)");
   app.add_option("--threads", threads, "intra-op threads per process (0: the idle cores; with several ranks, the cores shared among the node's ranks)")
       ->capture_default_str();

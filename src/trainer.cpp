@@ -20,6 +20,7 @@
 
 #include "bohmflow/evaluate.hpp"
 #include "bohmflow/progress.hpp"
+#include "bohmflow/sampling.hpp"
 #include "internal_checks.hpp"
 
 namespace bohmflow {
@@ -102,6 +103,7 @@ void TrainingOptions::validate(int world_size) const {
           "checkpoint_every = " + std::to_string(checkpoint_every) + ": must be >= 0 (0: only the final one)");
   require(!checkpoint_path.empty(), where, "checkpoint_path is empty");
   require(diagnostics_batch >= 1, where, "diagnostics_batch must be >= 1");
+  require(sampling == "mc" || sampling == "sobol", where, "sampling '" + sampling + "': must be mc or sobol");
   trajectory.validate();
   // T must be a whole number of steps (the loss, the diagnostics and the FFT
   // reference all stop at floor(T/dt)·dt), except the paper's final time π,
@@ -126,6 +128,7 @@ std::string TrainingOptions::to_json() const {
                       {"checkpoint_every", checkpoint_every},
                       {"checkpoint_path", checkpoint_path},
                       {"seed", seed},
+                      {"sampling", sampling},
                       {"T", trajectory.T},
                       {"dt", trajectory.dt},
                       {"caustic_threshold", loss.caustic_threshold},
@@ -250,6 +253,19 @@ std::string Trainer::save(const std::string& path) const {
   return path;
 }
 
+torch::Tensor Trainer::draw_initial_positions() {
+  if (options_.sampling == "mc") {
+    return sample_initial_positions(*model_.system, options_.M, torch::kFloat64, &generator_);
+  }
+  // The shift comes from the run's generator, so a resumed run draws what one run would have.
+  SamplingOptions sobol;
+  sobol.method = "sobol";
+  sobol.count = options_.M;
+  sobol.seed = static_cast<uint64_t>(
+      torch::randint(std::numeric_limits<int64_t>::max(), {1}, generator_, torch::kInt64).item<int64_t>());
+  return initial_positions(*model_.system, sobol).x0;
+}
+
 std::vector<int64_t> Trainer::draw_selected_steps() {
   const int64_t n_steps = options_.trajectory.n_steps();
   if (options_.n_checkpoints == 0 || options_.n_checkpoints >= n_steps + 1) return {};
@@ -269,7 +285,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
   if (leader) {
     const auto& p = options_.plateau;
     log << "Training: " << options_.n_epochs << " epochs (" << first_epoch << " → " << total_epochs
-        << "), M=" << M << ", d=" << d << ", " << model_.system->label() << "\n"
+        << "), M=" << M << " (" << options_.sampling << "), d=" << d << ", " << model_.system->label() << "\n"
         << "  ranks=" << world << " (" << communicator_.backend() << "), M_local=" << M_local
         << ", device=" << device_ << ", threads=" << torch::get_num_threads() << "\n"
         << "  T=" << options_.trajectory.T << ", dt=" << options_.trajectory.dt << ", steps=" << n_steps
@@ -301,7 +317,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
 
   while (epoch_ < total_epochs) {
     // The whole batch on every rank from the shared generator; this rank's slice.
-    const auto x0_all = sample_initial_positions(*model_.system, M, torch::kFloat64, &generator_);
+    const auto x0_all = draw_initial_positions();
     const auto selected = draw_selected_steps();
     const auto x0 = x0_all.slice(0, communicator_.rank() * M_local, (communicator_.rank() + 1) * M_local)
                         .to(device_);

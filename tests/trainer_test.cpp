@@ -138,6 +138,36 @@ TEST(Trainer, NonFiniteLossStopsWithoutTouchingTheLastGoodCheckpoint) {
   EXPECT_FALSE(std::filesystem::exists(epoch_checkpoint_path(path, 3)));
 }
 
+// Scrambled Sobol batches: a fresh digital shift per epoch from the run's
+// generator, so a resumed run is still bit-identical to one run, and the
+// batches differ from the mc ones.
+TEST(Trainer, SobolBatchesResumeBitIdentically) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  auto sobol = [](const std::string& path, int64_t epochs) {
+    auto options = tiny_training(path, epochs);
+    options.sampling = "sobol";
+    return options;
+  };
+  Trainer straight(tiny_model(), sobol(scratch("sobol_straight.npz"), 6), *communicator);
+  ASSERT_EQ(straight.run(log).outcome, TrainingResult::Outcome::kCompleted);
+  Trainer first(tiny_model(), sobol(scratch("sobol_first.npz"), 3), *communicator);
+  first.run(log);
+  Trainer second(tiny_model(), sobol(scratch("sobol_second.npz"), 3), *communicator);
+  second.resume(load_checkpoint(scratch("sobol_first.npz")), scratch("sobol_first.npz"));
+  ASSERT_EQ(second.run(log).outcome, TrainingResult::Outcome::kCompleted);
+  EXPECT_EQ(second.losses(), straight.losses());
+  const auto a = parameters_of(straight), b = parameters_of(second);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+
+  Trainer mc(tiny_model(), tiny_training(scratch("mc.npz"), 6), *communicator);
+  mc.run(log);
+  ASSERT_EQ(mc.losses().size(), straight.losses().size());
+  for (size_t k = 0; k < mc.losses().size(); ++k) EXPECT_NE(mc.losses()[k], straight.losses()[k]) << "epoch " << k;
+  // Successive shifts give different batches, hence different losses.
+  EXPECT_NE(straight.losses()[0], straight.losses()[1]);
+}
+
 TEST(Trainer, ResumeRejectsAnotherArchitecture) {
   auto communicator = make_communicator({}, torch::kCPU);
   NullStream log;
@@ -159,6 +189,12 @@ TEST(Trainer, ResumeRejectsAnotherArchitecture) {
   other = tiny_model();
   other.network.symmetry = "permutation";
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
+  other = tiny_model();
+  other.network.pair_width = 4;
+  EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
+  other = tiny_model();
+  other.baseline = "variational";  // the stored one is the default, "minimum"
+  EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
 }
 
 TEST(Trainer, RejectsOptionsNamingThem) {
@@ -169,6 +205,14 @@ TEST(Trainer, RejectsOptionsNamingThem) {
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("M = 13 is not divisible by the number of ranks (2)"), std::string::npos);
+  }
+  options = tiny_training(scratch("x.npz"), 1);
+  options.sampling = "halton";
+  try {
+    options.validate(1);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("sampling 'halton': must be mc or sobol"), std::string::npos) << e.what();
   }
   options = tiny_training(scratch("x.npz"), 1);
   options.trajectory.T = 0.055;
