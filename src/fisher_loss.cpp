@@ -155,4 +155,43 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
   return result;
 }
 
+GradientSpread gradient_spread(const System& system, const ScoreNetImpl& network,
+                               const TrajectoryOptions& trajectory, const FisherLossOptions& options,
+                               const SamplingOptions& sampling, int repeats) {
+  if (repeats < 2) {
+    throw std::invalid_argument("gradient_spread: repeats = " + std::to_string(repeats) + ": must be >= 2");
+  }
+  const auto parameters = network.parameters();
+  const auto zero_gradients = [&] {
+    for (const auto& p : parameters) {
+      if (p.grad().defined()) p.grad().zero_();
+    }
+  };
+  std::vector<double> losses;
+  std::vector<torch::Tensor> gradients;
+  for (int r = 0; r < repeats; ++r) {
+    SamplingOptions batch = sampling;
+    batch.seed = sampling.seed + static_cast<uint64_t>(r);
+    const auto x0 = initial_positions(system, batch).x0.to(parameters.front().device());
+    zero_gradients();
+    losses.push_back(fisher_loss(system, network, x0, trajectory, {}, options, true).loss);
+    std::vector<torch::Tensor> flat;
+    for (const auto& p : parameters) {
+      flat.push_back(p.grad().defined() ? p.grad().reshape({-1}).to(torch::kFloat64)
+                                        : torch::zeros({p.numel()}, torch::kFloat64));
+    }
+    gradients.push_back(torch::cat(flat).cpu());
+  }
+  zero_gradients();
+  const auto g = torch::stack(gradients);
+  const auto mean = g.mean(0);
+  const auto loss = torch::tensor(losses, torch::kFloat64);
+  GradientSpread out;
+  out.loss_mean = loss.mean().item<double>();
+  out.loss_std = loss.std().item<double>();
+  out.mean_gradient_norm_sq = mean.square().sum().item<double>();
+  out.gradient_variance = (g - mean).square().sum(1).mean().item<double>();
+  return out;
+}
+
 }  // namespace bohmflow

@@ -1,0 +1,62 @@
+// gradient_spread: how much one epoch's loss and gradient scatter, for
+// independent (mc) and scrambled Sobol batches of a checkpoint's model, as a
+// Markdown table. The ratio of the variances is the batch-size factor that
+// train_morse --sampling sobol buys at no cost.
+//
+//   gradient_spread --checkpoint checkpoints/bosons_d8_T0.25.npz --M 64 --repeats 10
+#include <CLI/CLI.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/fisher_loss.hpp"
+#include "bohmflow/runtime.hpp"
+
+int main(int argc, char** argv) {
+  std::string checkpoint_path;
+  bohmflow::SamplingOptions sampling;
+  sampling.count = 64;
+  int repeats = 10;
+  double T = 0, dt = 0;
+  int threads = 0;
+  CLI::App app{"Scatter of the Fisher loss and its gradient over batches: mc against sobol."};
+  app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+  app.add_option("--M", sampling.count, "particles per batch")->capture_default_str();
+  app.add_option("--repeats", repeats, "batches per rule")->capture_default_str();
+  app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
+  app.add_option("--T", T, "final time (default: the checkpoint's training T)");
+  app.add_option("--dt", dt, "leapfrog step (default: the checkpoint's training dt)");
+  app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  bohmflow::tune_runtime();
+  if (threads > 0) torch::set_num_threads(threads);
+  try {
+    auto trajectory = bohmflow::trained_trajectory(bohmflow::load_checkpoint(checkpoint_path));
+    if (T > 0) trajectory.T = T;
+    if (dt > 0) trajectory.dt = dt;
+    trajectory.validate();
+    const auto model = bohmflow::load_model(checkpoint_path);
+    std::cout << model.system->label() << ", T = " << trajectory.T << ", dt = " << trajectory.dt << ", "
+              << repeats << " batches of M = " << sampling.count << " per rule\n\n"
+              << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";
+    double mc_variance = 0;
+    for (const std::string method : {"mc", "sobol"}) {
+      sampling.method = method;
+      const auto spread = bohmflow::gradient_spread(*model.system, *model.network, trajectory, {}, sampling, repeats);
+      if (method == "mc") mc_variance = spread.gradient_variance;
+      std::cout << std::setprecision(4) << "| " << method << " | " << spread.loss_mean << " ± " << spread.loss_std
+                << " | " << spread.mean_gradient_norm_sq << " | " << spread.gradient_variance << " |" << std::endl;
+      if (method == "sobol") {
+        std::cout << "\ngradient variance, mc over sobol: " << mc_variance / spread.gradient_variance << "\n";
+      }
+    }
+  } catch (const std::exception& error) {
+    std::cerr << "gradient_spread: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
