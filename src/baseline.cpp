@@ -22,24 +22,28 @@ torch::Tensor to_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions& op
   return t.to(options);
 }
 
+Eigen::MatrixXd to_matrix(const torch::Tensor& t) {
+  const auto c = t.to(torch::kFloat64).contiguous();
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      c.data_ptr<double>(), c.size(0), c.size(1));
+}
+
+// r as one particle: (1, d).
+torch::Tensor as_particle(const Eigen::VectorXd& r) {
+  return torch::from_blob(const_cast<double*>(r.data()), {1, r.size()}, torch::kFloat64).clone();
+}
+
 Eigen::VectorXd gradient_at(const System& system, const Eigen::VectorXd& r) {
-  auto x = torch::from_blob(const_cast<double*>(r.data()), {1, r.size()}, torch::kFloat64).clone();
-  const auto g = system.gradient(x).contiguous();
-  return Eigen::Map<const Eigen::VectorXd>(g.data_ptr<double>(), r.size());
+  return to_matrix(system.gradient(as_particle(r))).row(0).transpose();
 }
 
 Eigen::MatrixXd hessian_at(const System& system, const Eigen::VectorXd& r) {
-  auto x = torch::from_blob(const_cast<double*>(r.data()), {1, r.size()}, torch::kFloat64).clone();
-  const auto h = system.hessian(x).reshape({r.size(), r.size()}).contiguous();
-  Eigen::MatrixXd H = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                                                     Eigen::RowMajor>>(h.data_ptr<double>(),
-                                                                       r.size(), r.size());
+  const Eigen::MatrixXd H = to_matrix(system.hessian(as_particle(r)).reshape({r.size(), r.size()}));
   return 0.5 * (H + H.transpose());
 }
 
 double potential_at(const System& system, const Eigen::VectorXd& r) {
-  auto x = torch::from_blob(const_cast<double*>(r.data()), {1, r.size()}, torch::kFloat64).clone();
-  return system.potential(x).item<double>();
+  return system.potential(as_particle(r)).item<double>();
 }
 
 // Newton's method from the origin with a backtracking line search; where the
@@ -69,12 +73,6 @@ Eigen::VectorXd find_minimum(const System& system, const BaselineOptions& option
   out << "GaussianBaseline: finding the minimum of " << system.label() << " did not converge in "
       << options.max_iterations << " Newton iterations (|grad V| = " << residual << ")";
   throw std::runtime_error(out.str());
-}
-
-Eigen::MatrixXd to_matrix(const torch::Tensor& t) {
-  const auto c = t.to(torch::kFloat64).contiguous();
-  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      c.data_ptr<double>(), c.size(0), c.size(1));
 }
 
 }  // namespace
@@ -112,17 +110,16 @@ struct GaussianBaseline::VariationalPath {
     }
     const Eigen::MatrixXd covariance = (hbar / 4.0) * llt.solve(Eigen::MatrixXd::Identity(d, d));
     const Eigen::MatrixXd L = covariance.llt().matrixL();
-    Eigen::MatrixXd shift(1, d);
-    shift.row(0) = y.q.transpose();
-    const auto x = to_tensor(shift, torch::kFloat64) + torch::matmul(z, to_tensor(L, torch::kFloat64).t());
+    const auto x = as_particle(y.q) + torch::matmul(z, to_tensor(L, torch::kFloat64).t());
     const auto w = weights.unsqueeze(1);
-    const Eigen::VectorXd force = -to_matrix((w * system->gradient(x)).sum(0, /*keepdim=*/true)).row(0).transpose();
-    const Eigen::MatrixXd curvature =
-        to_matrix((w.unsqueeze(2) * system->hessian(x)).sum(0));
+    const Eigen::VectorXd force =
+        -to_matrix((w * system->gradient(x)).sum(0, /*keepdim=*/true)).row(0).transpose();
+    const Eigen::MatrixXd curvature = to_matrix((w.unsqueeze(2) * system->hessian(x)).sum(0));
     State rate;
     rate.q = y.p / mass;
     rate.p = force;
-    rate.A = -(2.0 / mass) * y.A * y.A - 0.5 * (0.5 * (curvature + curvature.transpose())).cast<std::complex<double>>();
+    const Eigen::MatrixXd symmetric = 0.5 * (curvature + curvature.transpose());
+    rate.A = -(2.0 / mass) * y.A * y.A - 0.5 * symmetric.cast<std::complex<double>>();
     return rate;
   }
 
