@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   std::string output;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
   bohmflow::apps::add_potential_option(app, potential);
-  app.add_option("--baseline", baseline.kind, "Gaussian baseline: minimum | trap | variational | none")->capture_default_str();
+  bohmflow::apps::add_baseline_option(app, baseline.kind);
   app.add_option("--d", dims, "dimensions")->capture_default_str();
   app.add_option("--M", batch, "particles")->capture_default_str();
   app.add_option("--T", trajectory.T, "trajectory length per measurement")->capture_default_str();

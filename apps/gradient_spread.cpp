@@ -35,11 +35,13 @@ int main(int argc, char** argv) {
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
   try {
-    auto trajectory = bohmflow::trained_trajectory(bohmflow::load_checkpoint(checkpoint_path));
+    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
+    auto model = bohmflow::build_model(checkpoint.model);
+    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
+    auto trajectory = bohmflow::trained_trajectory(checkpoint);
     if (T > 0) trajectory.T = T;
     if (dt > 0) trajectory.dt = dt;
     trajectory.validate();
-    const auto model = bohmflow::load_model(checkpoint_path);
     std::cout << model.system->label() << ", T = " << trajectory.T << ", dt = " << trajectory.dt << ", "
               << repeats << " batches of M = " << sampling.count << " per rule\n\n"
               << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";

@@ -23,6 +23,11 @@ inline void add_potential_option(CLI::App& app, std::string& potential) {
       ->capture_default_str();
 }
 
+// --baseline KIND: BaselineOptions::kind (baseline.hpp), validated there.
+inline void add_baseline_option(CLI::App& app, std::string& kind) {
+  app.add_option("--baseline", kind, "Gaussian baseline: minimum | trap | variational | none")->capture_default_str();
+}
+
 // `flag` sets parameters[key] only when given, so the default stays the one
 // in the system's options struct (potentials.hpp).
 inline void add_system_parameter(CLI::App& app, const std::string& flag, const std::string& key,

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", model.system);
   bohmflow::apps::add_system_parameter(app, "--lam", "lam", "nearest-neighbour coupling lambda", model.system);
   bohmflow::apps::add_parameter_assignments(app, model.system);
-  app.add_option("--baseline", model.baseline, "Gaussian baseline: minimum | trap | variational | none")->capture_default_str();
+  bohmflow::apps::add_baseline_option(app, model.baseline);
   app.add_option("--hidden-dims", model.network.hidden_dims, "hidden widths")->capture_default_str();
   app.add_option("--conditioning", model.network.conditioning, "time conditioning")
       ->check(CLI::IsMember({"film", "concat"}))
