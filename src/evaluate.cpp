@@ -49,6 +49,38 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
   return out;
 }
 
+FoldStatistics fold_statistics(const Propagation& propagation, const std::vector<int64_t>& steps,
+                               const std::vector<double>& levels) {
+  if (!propagation.F.defined()) {
+    throw std::invalid_argument("fold_statistics: the propagation carries no F (propagate with with_F = true)");
+  }
+  const int64_t K = propagation.F.size(0);
+  for (auto s : steps) {
+    if (s < 0 || s >= K) throw std::invalid_argument("fold_statistics: step " + std::to_string(s) + " out of range");
+  }
+  if (levels.empty()) throw std::invalid_argument("fold_statistics: no quantile levels");
+  for (auto q : levels) {
+    if (!(q >= 0 && q <= 1)) {
+      throw std::invalid_argument("fold_statistics: quantile level " + std::to_string(q) + " is outside [0, 1]");
+    }
+  }
+  const auto index = torch::tensor(steps, torch::kInt64).to(propagation.F.device());
+  const auto F = propagation.F.index_select(0, index).to(torch::kFloat64).cpu();  // (K', M, d, d)
+  const auto singular = torch::linalg_svdvals(F);                              // (K', M, d), descending
+  const auto smallest = singular.select(-1, -1);
+  const auto q = torch::tensor(levels, torch::kFloat64);
+  const auto per_time = [&](const torch::Tensor& values, const torch::Tensor& at) {  // (K', M) → (K', Q)
+    return torch::quantile(values, at, /*dim=*/1).transpose(0, 1).contiguous();
+  };
+  FoldStatistics out;
+  out.t = propagation.t.index_select(0, index).to(torch::kFloat64).cpu();
+  out.levels = q;
+  out.abs_det_F = per_time(torch::linalg_det(F).abs(), q);
+  out.min_singular_F = per_time(smallest, q);
+  out.condition_F = per_time(singular.select(-1, 0) / smallest, 1 - q);
+  return out;
+}
+
 ReferenceMoments harmonic_moments(const Harmonic& system, const torch::Tensor& t) {
   const auto& o = system.options();
   const auto opts = torch::TensorOptions().dtype(torch::kFloat64);

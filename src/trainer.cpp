@@ -153,6 +153,7 @@ TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImp
   out.E_mean = energy.mean().item<double>();
   out.E_std = energy.std(/*unbiased=*/false).item<double>();
   out.min_abs_det_F = abs_det.min().item<double>();
+  out.min_singular_F = torch::linalg_svdvals(path.F).min().item<double>();
   out.masked_fraction = (abs_det < caustic_threshold).any(0).to(torch::kFloat64).mean().item<double>();
   return out;
 }
@@ -162,9 +163,10 @@ std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, 
   char line[320];
   std::snprintf(line, sizeof line,
                 "Epoch %lld/%lld: loss=%.3e, |grad|=%.4f, %.2fs/ep, lr=%.2e | E_mean=%.4f, E_std=%.4f"
-                " | min|det F|=%.4f, masked=%.4f%%",
+                " | min|det F|=%.4f, min σ(F)=%.4f, masked=%.4f%%",
                 static_cast<long long>(epoch), static_cast<long long>(total_epochs), loss, grad_norm,
-                seconds_per_epoch, lr, d.E_mean, d.E_std, d.min_abs_det_F, 100 * d.masked_fraction);
+                seconds_per_epoch, lr, d.E_mean, d.E_std, d.min_abs_det_F, d.min_singular_F,
+                100 * d.masked_fraction);
   return line;
 }
 

@@ -34,6 +34,39 @@ TEST(Evaluate, HarmonicMomentsAreTheClosedFormWithPhaseVelocity) {
   EXPECT_EQ(moments.source, "closed form");
 }
 
+TEST(Evaluate, FoldStatisticsOfAGaussianPacketAreItsWidthRatios) {
+  // A Gaussian packet moves as x(t) = mean(t) + (x₀ − μ₀) σ(t)/σ₀ per axis, so
+  // F = diag(σ_i(t)/σ₀) for every particle: all quantiles are the same, and
+  // with ω = 1 and 1.7 the axis that is narrowest changes with t.
+  const auto model = baseline_only_model("harmonic", general_harmonic_parameters());
+  const auto& harmonic = dynamic_cast<const Harmonic&>(*model.system);
+  TrajectoryOptions trajectory;
+  trajectory.T = 3.2;
+  trajectory.dt = 0.005;
+  const auto x0 = sample_initial_positions(*model.system, 20, torch::kFloat64);
+  const auto path = propagate(*model.system, *model.network, x0, trajectory, /*with_F=*/true);
+  const auto stats = fold_statistics(path, {0, 100, 250, 628}, {0.0, 0.5, 1.0});  // t = 0, 0.5, 1.25, 3.14
+  ASSERT_EQ(stats.min_singular_F.sizes(), (std::vector<int64_t>{4, 3}));
+  const auto ratios = harmonic_moments(harmonic, stats.t).vars.sqrt() / 0.35;  // (4, 2)
+  const auto smallest = std::get<0>(ratios.min(1)), largest = std::get<0>(ratios.max(1));
+  const auto narrowest = ratios.argmin(1);
+  EXPECT_EQ(narrowest[1].item<int64_t>(), 1);
+  EXPECT_EQ(narrowest[3].item<int64_t>(), 0);
+  for (int64_t q = 0; q < 3; ++q) {
+    // The leapfrog's O(dt²) error, relative.
+    EXPECT_LT((stats.min_singular_F.select(1, q) / smallest - 1).abs().max().item<double>(), 1e-4);
+    EXPECT_LT((stats.abs_det_F.select(1, q) / ratios.prod(1) - 1).abs().max().item<double>(), 1e-4);
+    EXPECT_LT((stats.condition_F.select(1, q) / (largest / smallest) - 1).abs().max().item<double>(), 1e-4);
+  }
+  EXPECT_LT((stats.min_singular_F.select(1, 0) - stats.min_singular_F.select(1, 2)).abs().max().item<double>(), 1e-9);
+  EXPECT_NEAR(stats.min_singular_F[0][1].item<double>(), 1.0, 1e-12);
+
+  EXPECT_THROW(fold_statistics(path, {0}, {1.5}), std::invalid_argument);
+  EXPECT_THROW(fold_statistics(path, {641}, {0.5}), std::invalid_argument);
+  const auto without_F = propagate(*model.system, *model.network, x0, trajectory);
+  EXPECT_THROW(fold_statistics(without_F, {0}, {0.5}), std::invalid_argument);
+}
+
 TEST(Evaluate, ClosedFormOfTheBosonsExistsAtZeroCouplingOnly) {
   const auto t = torch::linspace(0, 1, 5, torch::kFloat64);
   // At g = 0 the trap's ground state is stationary: var = ħ/(2mω) on every axis.

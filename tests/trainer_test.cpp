@@ -228,11 +228,12 @@ TEST(Trainer, LogLineMatchesTheFigurePipelinesRegexes) {
   d.E_mean = 2.324;
   d.E_std = 4e-4;
   d.min_abs_det_F = 0.9412;
+  d.min_singular_F = 0.9134;
   d.masked_fraction = 0;
   const auto line = format_epoch_line(100, 45000, 7.123e-4, 0.0423, 0.18, 1e-3, d);
   EXPECT_EQ(line,
             "Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, "
-            "E_std=0.0004 | min|det F|=0.9412, masked=0.0000%");
+            "E_std=0.0004 | min|det F|=0.9412, min σ(F)=0.9134, masked=0.0000%");
   std::smatch match;
   ASSERT_TRUE(std::regex_search(line, match, std::regex(R"(^Epoch\s+(\d+)/\d+:\s+loss=([\dEe\-+.]+))")));
   EXPECT_EQ(match[1], "100");
@@ -253,6 +254,7 @@ TEST(Trainer, DiagnosticsOfTheBaselineAloneConserveTheHarmonicEnergy) {
   EXPECT_NEAR(d.E_mean, 1.0, 1e-3);
   EXPECT_LT(d.E_std, 1e-3);
   EXPECT_GT(d.min_abs_det_F, 0.99);
+  EXPECT_NEAR(d.min_singular_F, 1.0, 1e-9);  // the ground state stands still: F = I
   EXPECT_EQ(d.masked_fraction, 0.0);
 }
 

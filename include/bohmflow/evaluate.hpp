@@ -32,6 +32,22 @@ std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count);
 EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
                                  const torch::Tensor& weights = {});
 
+// How near the flow x₀ ↦ x(t) comes to folding. A caustic is where
+// F = ∂x/∂x₀ turns singular; |det F| (the reference's caustic mask) sees it only
+// while no other direction stretches. At d = 8 the bosons' relative coordinates
+// stretch det F ten-thousandfold while single directions fold (README, *Beyond
+// any grid*); the smallest singular value of F sees both. Every particle counts
+// equally (mc or Sobol points, not a weighted rule).
+struct FoldStatistics {
+  torch::Tensor t;               // (K) times
+  torch::Tensor levels;          // (Q) quantile levels q in [0, 1]
+  torch::Tensor abs_det_F;       // (K, Q) the q-quantile over particles of |det F|
+  torch::Tensor min_singular_F;  // (K, Q) of σ_min(F)
+  torch::Tensor condition_F;     // (K, Q) the (1 − q)-quantile of σ_max(F)/σ_min(F): the worst first
+};
+FoldStatistics fold_statistics(const Propagation& propagation, const std::vector<int64_t>& steps,
+                               const std::vector<double>& levels);
+
 // Exact moments to compare with: per-coordinate means and variances at times t.
 struct ReferenceMoments {
   torch::Tensor t;      // (K)

@@ -45,7 +45,7 @@ struct TrainingOptions {
   // generator (randomised quasi-Monte Carlo: unbiased, and for a smooth loss a
   // gradient with less variance than M independent draws give).
   std::string sampling = "mc";
-  int64_t diagnostics_batch = 512; // independent particles behind E_mean, E_std, min|det F|, masked
+  int64_t diagnostics_batch = 512; // independent particles behind E_mean, E_std, min|det F|, min σ(F), masked
   TrajectoryOptions trajectory;
   FisherLossOptions loss;
   AdamOptions adam;
@@ -59,6 +59,7 @@ struct TrainingDiagnostics {
   double E_mean = 0;         // mean over ~30 evenly spaced times of the ensemble-mean energy
   double E_std = 0;          // their standard deviation
   double min_abs_det_F = 0;  // min over particles and all steps of |det F|
+  double min_singular_F = 0;  // min over particles and all steps of σ_min(F): a fold that det F hides
   double masked_fraction = 0;  // particles with |det F| < caustic_threshold at some step
 };
 TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
@@ -66,7 +67,7 @@ TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImp
                                          double caustic_threshold);
 
 // The log line the figure pipeline parses, e.g.
-// Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, E_std=0.0004 | min|det F|=0.9412, masked=0.0000%
+// Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, E_std=0.0004 | min|det F|=0.9412, min σ(F)=0.9134, masked=0.0000%
 std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, double grad_norm,
                               double seconds_per_epoch, double lr, const TrainingDiagnostics& diagnostics);
 
