@@ -106,7 +106,11 @@ int main(int argc, char** argv) {
   app.add_option("--grad-clip", training.grad_clip, "global gradient-norm clip (<= 0: none)")
       ->capture_default_str();
   app.add_option("--caustic-threshold", training.loss.caustic_threshold,
-                 "drop particles with |det F| below this")
+                 "drop particles whose fold measure (--caustic-measure) falls below this")
+      ->capture_default_str();
+  app.add_option("--caustic-measure", training.loss.caustic_measure,
+                 "fold measure of the caustic mask: det (|det F|, the reference's) | singular (σ_min(F))")
+      ->check(CLI::IsMember({"det", "singular"}))
       ->capture_default_str();
   app.add_option("--target-clip", training.loss.target_clip, "clip score-target components to ±this")
       ->capture_default_str();

@@ -39,8 +39,18 @@ void FisherLossOptions::validate() const {
   if (!(caustic_threshold >= 0)) {
     throw std::invalid_argument("FisherLossOptions::caustic_threshold must be >= 0");
   }
+  if (caustic_measure != "det" && caustic_measure != "singular") {
+    throw std::invalid_argument("FisherLossOptions::caustic_measure '" + caustic_measure +
+                                "': must be det or singular");
+  }
   if (!(target_clip > 0)) throw std::invalid_argument("FisherLossOptions::target_clip must be > 0");
   if (chunk_size < 0) throw std::invalid_argument("FisherLossOptions::chunk_size must be >= 0");
+}
+
+torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure) {
+  if (measure == "det") return torch::linalg_det(F).abs();
+  if (measure == "singular") return std::get<0>(torch::linalg_svdvals(F).min(-1));
+  throw std::invalid_argument("caustic_measure '" + measure + "': must be det or singular");
 }
 
 FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
@@ -74,6 +84,7 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
     // Forward: keep every pre-kick state, find the caustic mask.
     std::vector<LeapfrogState> states;
     auto min_det = torch::full({x0.size(0)}, std::numeric_limits<double>::infinity(), x0.options());
+    auto min_fold = min_det.clone();
     torch::Tensor squared_sum = torch::zeros({x0.size(0)}, x0.options());
     {
       torch::NoGradGuard no_grad;
@@ -84,6 +95,7 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
                                          ScoreOrder::kTangent);
         if (selected[step]) {
           min_det = torch::minimum(min_det, torch::linalg_det(result_step.at.F).abs());
+          min_fold = torch::minimum(min_fold, caustic_measure(result_step.at.F, options.caustic_measure));
           if (!accumulate_gradient) {
             squared_sum += squared_error(system, result_step, x0, options.target_clip);
           }
@@ -91,7 +103,7 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
         state = std::move(result_step.next);
       }
     }
-    const auto keep = (min_det >= options.caustic_threshold).to(x0.scalar_type());
+    const auto keep = (min_fold >= options.caustic_threshold).to(x0.scalar_type());
     result.min_abs_det_F = std::min(result.min_abs_det_F, min_det.min().item<double>());
     masked += static_cast<int64_t>(x0.size(0) - keep.sum().item<double>());
     // Weight of step n's squared error in L.

@@ -132,6 +132,7 @@ std::string TrainingOptions::to_json() const {
                       {"T", trajectory.T},
                       {"dt", trajectory.dt},
                       {"caustic_threshold", loss.caustic_threshold},
+                      {"caustic_measure", loss.caustic_measure},
                       {"target_clip", loss.target_clip},
                       {"lr_patience", plateau.patience},
                       {"lr_factor", plateau.factor},
@@ -141,7 +142,7 @@ std::string TrainingOptions::to_json() const {
 
 TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
                                          const torch::Tensor& x0, const TrajectoryOptions& trajectory,
-                                         double caustic_threshold) {
+                                         const FisherLossOptions& loss) {
   const auto path = propagate(system, network, x0, trajectory, /*with_F=*/true);
   const int64_t n_steps = trajectory.n_steps();
   const int64_t stride = std::max<int64_t>(1, n_steps / 30);
@@ -154,7 +155,7 @@ TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImp
   out.E_std = energy.std(/*unbiased=*/false).item<double>();
   out.min_abs_det_F = abs_det.min().item<double>();
   out.min_singular_F = torch::linalg_svdvals(path.F).min().item<double>();
-  out.masked_fraction = (abs_det < caustic_threshold).any(0).to(torch::kFloat64).mean().item<double>();
+  out.masked_fraction = (caustic_measure(path.F, loss.caustic_measure) < loss.caustic_threshold).any(0).to(torch::kFloat64).mean().item<double>();
   return out;
 }
 
@@ -295,7 +296,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
         << (options_.n_checkpoints == 0 ? n_steps + 1 : std::min(options_.n_checkpoints, n_steps + 1)) << "\n"
         << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
         << "), grad_clip=" << options_.grad_clip << "\n"
-        << "  caustic_threshold=" << options_.loss.caustic_threshold
+        << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << options_.loss.caustic_measure << ")"
         << ", target_clip=" << options_.loss.target_clip << std::endl;
   }
   const auto style = leader && isatty(STDERR_FILENO) ? ProgressReporter::Style::Bar
@@ -368,7 +369,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
       const auto x_eval = sample_initial_positions(
           *model_.system, std::min(M, options_.diagnostics_batch), torch::kFloat64, &generator);
       const auto diagnostics = training_diagnostics(*model_.system, *model_.network, x_eval.to(device_),
-                                                    options_.trajectory, options_.loss.caustic_threshold);
+                                                    options_.trajectory, options_.loss);
       progress.clear();
       log << format_epoch_line(epoch_, total_epochs, loss, grad_norm,
                                seconds() / static_cast<double>(epoch_ - first_epoch), lr_, diagnostics)

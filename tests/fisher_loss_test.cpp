@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/potentials.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
@@ -90,6 +93,37 @@ TEST(FisherLoss, CausticMaskDropsParticlesButDividesByAll) {
   EXPECT_EQ(r.loss, 0.0);
   EXPECT_EQ(r.masked_fraction, 1.0);
   EXPECT_NEAR(r.min_abs_det_F, 1.0, 0.05);
+}
+
+TEST(FisherLoss, CausticMeasuresAreTheDeterminantAndTheSmallestSingularValue) {
+  const double c = std::cos(0.3), s = std::sin(0.3);
+  const auto R = torch::tensor({c, -s, s, c}, torch::kFloat64).view({2, 2});
+  const auto F = torch::matmul(torch::matmul(R, torch::diag(torch::tensor({10.0, -0.05}, torch::kFloat64))), R.t());
+  EXPECT_NEAR(caustic_measure(F, "det").item<double>(), 0.5, 1e-12);
+  EXPECT_NEAR(caustic_measure(F, "singular").item<double>(), 0.05, 1e-12);
+  EXPECT_THROW(caustic_measure(F, "trace"), std::invalid_argument);
+}
+
+TEST(FisherLoss, SingularMeasureMasksAFoldThatTheDeterminantHides) {
+  // Exact Gaussian dynamics, F = diag(σ_i(t)/σ_i(0)): by t = π/2 the narrow
+  // axis spreads twelvefold while the wide one is squeezed to 0.12, so
+  // |det F| >= 1 throughout while σ_min(F) falls far below the threshold.
+  const auto model = baseline_only_model(
+      "harmonic", {{"d", 2}, {"hbar", 0.7}, {"mass", 1.3}, {"sigma0_0", 0.15}, {"sigma0_1", 1.5}});
+  const auto x0 = sample_initial_positions(*model.system, 6, torch::kFloat64);
+  FisherLossOptions options;
+  options.caustic_threshold = 0.5;
+  const TrajectoryOptions trajectory{1.6, 0.01};
+  const auto by_det = fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false);
+  EXPECT_GT(by_det.min_abs_det_F, 0.99);
+  EXPECT_EQ(by_det.masked_fraction, 0.0);
+  options.caustic_measure = "singular";
+  const auto by_singular = fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false);
+  EXPECT_EQ(by_singular.masked_fraction, 1.0);
+  EXPECT_EQ(by_singular.loss, 0.0);
+  options.caustic_measure = "trace";
+  EXPECT_THROW(fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false),
+               std::invalid_argument);
 }
 
 // The Morse chain's loss is smooth in x₀, so scrambled Sobol batches scatter

@@ -250,7 +250,7 @@ TEST(Trainer, DiagnosticsOfTheBaselineAloneConserveTheHarmonicEnergy) {
   trajectory.T = 1.0;
   trajectory.dt = 0.01;
   const auto x0 = sample_initial_positions(*built.system, 400, torch::kFloat64);
-  const auto d = training_diagnostics(*built.system, *built.network, x0, trajectory, 0.1);
+  const auto d = training_diagnostics(*built.system, *built.network, x0, trajectory, FisherLossOptions{});
   EXPECT_NEAR(d.E_mean, 1.0, 1e-3);
   EXPECT_LT(d.E_std, 1e-3);
   EXPECT_GT(d.min_abs_det_F, 0.99);

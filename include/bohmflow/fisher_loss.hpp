@@ -4,9 +4,9 @@
 //   y_n = ∇ ln ρ_θ(x_n, t_n) = F_n⁻ᵀ [s₀(x₀) − ∇_{x₀} ln|det F_n|],
 //   ∂_{x₀m} ln|det F_n| = tr(F_n⁻¹ Ḟ_{n,m}),
 // solved with F_n + 1e−8·I, each component of y clipped to ±target_clip, and
-// mask_p = 0 for a particle whose |det F_n| < caustic_threshold at any
-// selected step (the mean still divides by all M particles). The gradient
-// flows through the target too.
+// mask_p = 0 for a particle whose fold measure (|det F_n|, or σ_min(F_n): see
+// caustic_measure) is below caustic_threshold at any selected step (the mean
+// still divides by all M particles). The gradient flows through the target too.
 //
 // The parameter gradient is reverse mode through the whole trajectory with
 // per-step recomputation: the forward pass keeps only the leapfrog state of
@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/types.h>
@@ -26,7 +27,13 @@
 namespace bohmflow {
 
 struct FisherLossOptions {
-  double caustic_threshold = 0.1;  // drop particles with |det F| below this at a selected step
+  double caustic_threshold = 0.1;  // drop particles whose fold measure falls below this at a selected step
+  // The fold measure: "det", |det F| (the reference's); "singular", the
+  // smallest singular value of F. A caustic is where F turns singular; |det F|
+  // sees that only while no other direction stretches, and at d = 8 the bosons'
+  // relative coordinates stretch det F ten-thousandfold while single directions
+  // fold (README, *Beyond any grid*). σ_min sees both.
+  std::string caustic_measure = "det";
   double target_clip = 100.0;      // clip each target component to ±target_clip
   int64_t chunk_size = 256;        // particles per sweep; bounds memory (d=4, 128×128: ~2 GB peak RSS); 0: all
   void validate() const;
@@ -41,6 +48,10 @@ struct FisherLossResult {
 // x0: (M, d) initial positions. selected: step indices in [0, n_steps]
 // (empty: every step). With accumulate_gradient, dL/dθ is added to the
 // network parameters' .grad().
+// The fold measure of F (…, d, d) → (…) that the caustic mask compares with
+// caustic_threshold (FisherLossOptions::caustic_measure).
+torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure);
+
 FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
                              const torch::Tensor& x0, const TrajectoryOptions& trajectory,
                              const std::vector<int64_t>& selected, const FisherLossOptions& options,

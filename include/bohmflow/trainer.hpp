@@ -60,11 +60,11 @@ struct TrainingDiagnostics {
   double E_std = 0;          // their standard deviation
   double min_abs_det_F = 0;  // min over particles and all steps of |det F|
   double min_singular_F = 0;  // min over particles and all steps of σ_min(F): a fold that det F hides
-  double masked_fraction = 0;  // particles with |det F| < caustic_threshold at some step
+  double masked_fraction = 0;  // particles the caustic mask drops at some step
 };
 TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
                                          const torch::Tensor& x0, const TrajectoryOptions& trajectory,
-                                         double caustic_threshold);
+                                         const FisherLossOptions& loss);
 
 // The log line the figure pipeline parses, e.g.
 // Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, E_std=0.0004 | min|det F|=0.9412, min σ(F)=0.9134, masked=0.0000%
