@@ -215,6 +215,15 @@ TEST(Trainer, RejectsOptionsNamingThem) {
     EXPECT_NE(std::string(e.what()).find("sampling 'halton': must be mc or sobol"), std::string::npos) << e.what();
   }
   options = tiny_training(scratch("x.npz"), 1);
+  options.loss.caustic_measure = "trace";
+  try {
+    options.validate(1);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("caustic_measure 'trace': must be det or singular"), std::string::npos)
+        << e.what();
+  }
+  options = tiny_training(scratch("x.npz"), 1);
   options.trajectory.T = 0.055;
   EXPECT_THROW(options.validate(1), std::invalid_argument);  // not a multiple of dt
   options.trajectory.T = 3.14159;
