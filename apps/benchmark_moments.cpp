@@ -13,42 +13,32 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
-  std::string checkpoint_path;
   std::string fft_path;
   std::string output;
   bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
-  std::optional<double> T, dt;
   bool no_reference = false;
   double train_seconds = 0;
   std::string command;
   CLI::App app{"A trained model's moments against the closed form or an FFT reference."};
-  app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+  const bohmflow::apps::CheckpointFlags trained(app);
   app.add_option("--fft-ref", fft_path,
                  "FFT reference (compute_fft_reference); omitted: the closed form (harmonic; bosons at g = 0)")
       ->check(CLI::ExistingFile);
   app.add_flag("--no-reference", no_reference, "no reference: only the symmetry and energy checks")
       ->excludes("--fft-ref");
-  app.add_option("--sampling", sampling.method, "initial positions: mc | sobol | gauss-hermite")
-      ->check(CLI::IsMember({"mc", "sobol", "gauss-hermite"}))
-      ->capture_default_str();
-  app.add_option("--M-test", sampling.count, "particles (gauss-hermite: at most this many nodes)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
-      ->capture_default_str();
+  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol", "gauss-hermite"}, "--M-test",
+                                       "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--T", T, "final time (default: the checkpoint's training T)")->check(CLI::PositiveNumber);
-  app.add_option("--dt", dt, "leapfrog step (default: the checkpoint's training dt)")->check(CLI::PositiveNumber);
   app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();
@@ -56,13 +46,7 @@ int main(int argc, char** argv) {
   bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
-    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
-    auto model = bohmflow::build_model(checkpoint.model);
-    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
-    auto trajectory = bohmflow::trained_trajectory(checkpoint);
-    if (T) trajectory.T = *T;
-    if (dt) trajectory.dt = *dt;
-    trajectory.validate();
+    const auto [checkpoint, model, trajectory] = trained.load();
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps of " << trajectory.dt
@@ -80,7 +64,7 @@ int main(int argc, char** argv) {
     npz.set("train_seconds", train_seconds);
     npz.set("sampling", points.describe);
     npz.set("command", command);
-    npz.set("checkpoint", std::filesystem::path(checkpoint_path).filename().string());
+    npz.set("checkpoint", std::filesystem::path(trained.path()).filename().string());
     npz.set("potential", model.system->name());
     npz.set("d", static_cast<int64_t>(model.system->dim()));
     npz.set("T", trajectory.T);

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
@@ -23,15 +24,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
-  app.add_option("--M-test", sampling.count, "particles (gauss-hermite: at most this many nodes)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--sampling", sampling.method, "initial positions: mc | sobol | gauss-hermite")
-      ->check(CLI::IsMember({"mc", "sobol", "gauss-hermite"}))
-      ->capture_default_str();
+  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol", "gauss-hermite"}, "--M-test",
+                                       "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
-      ->capture_default_str();
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();

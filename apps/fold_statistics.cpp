@@ -10,51 +10,36 @@
 
 #include <iomanip>
 #include <iostream>
-#include <optional>
 #include <sstream>
 
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
-  std::string checkpoint_path;
   std::string output;
   bohmflow::SamplingOptions sampling;
   sampling.method = "sobol";
   sampling.count = 1024;
   int64_t n_times = 21;
   std::vector<double> levels{0.0, 0.01, 0.1, 0.5};
-  std::optional<double> T, dt;
   int threads = 0;
   CLI::App app{"Quantiles of |det F|, σ_min(F) and σ_max/σ_min along a checkpoint's trajectories."};
-  app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+  const bohmflow::apps::CheckpointFlags trained(app);
   // Quantiles count every particle once: equally weighted points only.
-  app.add_option("--sampling", sampling.method, "initial positions: mc | sobol")
-      ->check(CLI::IsMember({"mc", "sobol"}))
-      ->capture_default_str();
-  app.add_option("--M-test", sampling.count, "particles")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
-      ->capture_default_str();
+  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol"}, "--M-test", "particles");
   app.add_option("--n-times", n_times, "evenly spaced steps on [0, T]")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--quantiles", levels, "levels q: the q-quantile of |det F| and σ_min, the (1 − q)-quantile of the condition")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--T", T, "final time (default: the checkpoint's training T)")->check(CLI::PositiveNumber);
-  app.add_option("--dt", dt, "leapfrog step (default: the checkpoint's training dt)")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
   app.add_option("--data-out", output, "also write t, levels, abs_det_F, min_singular_F, condition_F as NPZ");
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
   try {
-    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
-    auto model = bohmflow::build_model(checkpoint.model);
-    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
-    auto trajectory = bohmflow::trained_trajectory(checkpoint);
-    if (T) trajectory.T = *T;
-    if (dt) trajectory.dt = *dt;
-    trajectory.validate();
+    const auto [checkpoint, model, trajectory] = trained.load();
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << model.system->label() << ": " << points.describe << ", " << trajectory.n_steps() << " steps of "

@@ -15,33 +15,24 @@
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/fisher_loss.hpp"
 #include "bohmflow/runtime.hpp"
+#include "checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
-  std::string checkpoint_path;
   bohmflow::SamplingOptions sampling;
   sampling.count = 64;
   int repeats = 10;
-  double T = 0, dt = 0;
   int threads = 0;
   CLI::App app{"Scatter of the Fisher loss and its gradient over batches: mc against sobol."};
-  app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+  const bohmflow::apps::CheckpointFlags trained(app);
   app.add_option("--M", sampling.count, "particles per batch")->capture_default_str();
   app.add_option("--repeats", repeats, "batches per rule")->capture_default_str();
   app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
-  app.add_option("--T", T, "final time (default: the checkpoint's training T)");
-  app.add_option("--dt", dt, "leapfrog step (default: the checkpoint's training dt)");
   app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
   try {
-    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
-    auto model = bohmflow::build_model(checkpoint.model);
-    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
-    auto trajectory = bohmflow::trained_trajectory(checkpoint);
-    if (T > 0) trajectory.T = T;
-    if (dt > 0) trajectory.dt = dt;
-    trajectory.validate();
+    const auto [checkpoint, model, trajectory] = trained.load();
     std::cout << model.system->label() << ", T = " << trajectory.T << ", dt = " << trajectory.dt << ", "
               << repeats << " batches of M = " << sampling.count << " per rule\n\n"
               << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";

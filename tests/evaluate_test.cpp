@@ -195,5 +195,28 @@ TEST(BenchmarkMomentsCli, WithoutReferenceChecksSymmetryAndEnergy) {
   EXPECT_NE(std::system(both.c_str()), 0);
 }
 
+// ---- the fold_statistics command line ----------------------------------------
+
+TEST(FoldStatisticsCli, TheStandingGroundStateNeverFolds) {
+  // Free bosons in the trap's ground state with the exact baseline: nothing
+  // moves, so F = I at every time and every quantile is 1.
+  auto model = baseline_only_model("interacting_bosons", {{"d", 3}, {"g", 0.0}});
+  const auto path = save_model_checkpoint(model, "interacting_bosons", "trap", 1.0, 0.01, scratch_path("still.npz"));
+  const auto out = scratch_path("fold.npz").string(), log = scratch_path("log.txt").string();
+  const std::string app = std::string(BOHMFLOW_APPS_DIR) + "/fold_statistics --checkpoint " + path;
+  const auto command = app + " --T 0.5 --n-times 6 --M-test 32 --quantiles 0 0.5 --data-out " + out + " > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const auto npz = Npz::load(out);
+  EXPECT_TRUE(torch::allclose(npz.tensor("t"), torch::linspace(0, 0.5, 6, torch::kFloat64), 0, 1e-12));
+  for (const char* key : {"abs_det_F", "min_singular_F", "condition_F"}) {
+    EXPECT_EQ(npz.tensor(key).sizes(), (std::vector<int64_t>{6, 2})) << key;
+    EXPECT_LT((npz.tensor(key) - 1).abs().max().item<double>(), 1e-9) << key;
+  }
+  // Quantiles need equally weighted points: a weighted rule is refused, naming the flag.
+  const auto weighted = app + " --sampling gauss-hermite > " + log + " 2>&1";
+  EXPECT_NE(std::system(weighted.c_str()), 0);
+  EXPECT_NE(read_text(log).find("--sampling"), std::string::npos) << read_text(log);
+}
+
 }  // namespace
 }  // namespace bohmflow

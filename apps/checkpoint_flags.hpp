@@ -1,0 +1,67 @@
+// Flags that name a trained checkpoint, the trajectory to run it on and the
+// starting points, shared by the drivers that evaluate one (benchmark_moments,
+// fold_statistics, gradient_spread, fig4_moments). (A header beside the apps:
+// each apps/*.cpp is one executable.)
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/sampling.hpp"
+
+namespace bohmflow::apps {
+
+// A checkpoint's model with its parameters, and the trajectory to run it on.
+struct TrainedRun {
+  Checkpoint checkpoint;
+  Model model;
+  TrajectoryOptions trajectory;
+};
+
+// --checkpoint FILE, --T and --dt (default: the T and dt it was trained with).
+class CheckpointFlags {
+ public:
+  explicit CheckpointFlags(CLI::App& app) {
+    app.add_option("--checkpoint", path_, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
+    app.add_option("--T", T_, "final time (default: the checkpoint's training T)")->check(CLI::PositiveNumber);
+    app.add_option("--dt", dt_, "leapfrog step (default: the checkpoint's training dt)")->check(CLI::PositiveNumber);
+  }
+
+  const std::string& path() const { return path_; }
+
+  TrainedRun load() const {
+    TrainedRun run;
+    run.checkpoint = load_checkpoint(path_);
+    run.model = build_model(run.checkpoint.model);
+    restore_parameters(*run.model.network, run.checkpoint, path_);
+    run.trajectory = trained_trajectory(run.checkpoint);
+    if (T_) run.trajectory.T = *T_;
+    if (dt_) run.trajectory.dt = *dt_;
+    run.trajectory.validate();
+    return run;
+  }
+
+ private:
+  std::string path_;
+  std::optional<double> T_, dt_;
+};
+
+// --sampling (one of `methods`), `count_flag` (the number of points) and --seed
+// onto SamplingOptions (sampling.hpp), whose defaults they keep.
+inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const std::vector<std::string>& methods,
+                                 const std::string& count_flag, const std::string& count_help) {
+  std::string names;
+  for (const auto& method : methods) names += (names.empty() ? "" : " | ") + method;
+  app.add_option("--sampling", sampling.method, "initial positions: " + names)
+      ->check(CLI::IsMember(methods))
+      ->capture_default_str();
+  app.add_option(count_flag, sampling.count, count_help)->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
+      ->capture_default_str();
+}
+
+}  // namespace bohmflow::apps
