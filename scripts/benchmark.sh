@@ -55,9 +55,11 @@ case $problem in
       # The cost per particle grows with d (README: about d^3): beyond the grids'
       # reach, a quarter of the particles. T grows in steps of 0.05, because at
       # d = 8 a network trained on [0, 0.25] starts [0, 0.5] at a loss of 3e3
-      # (folding trajectories, masked particles). Even so, in the one run made the
+      # (folding trajectories, masked particles). Even so, with the sorted network the
       # loss climbed from 12 at T = 0.3 to 4e3 at T = 1 and the ensemble energy
-      # drifted by 31 %: this budget does not solve d = 8 (README, *Beyond any grid*).
+      # drifted by 31 %: its kink on the coincidence planes folds the flow. The smooth
+      # pair network (--symmetry deepsets --pair-width 64) does not fold (README,
+      # *Beyond any grid*, run D).
       M=64
       stages=("0.25 600")
       for T in $(seq -f %g 0.3 0.05 1); do stages+=("$T 40"); done
