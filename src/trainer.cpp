@@ -155,7 +155,8 @@ TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImp
   out.E_std = energy.std(/*unbiased=*/false).item<double>();
   out.min_abs_det_F = abs_det.min().item<double>();
   out.min_singular_F = torch::linalg_svdvals(path.F).min().item<double>();
-  out.masked_fraction = (caustic_measure(path.F, loss.caustic_measure) < loss.caustic_threshold).any(0).to(torch::kFloat64).mean().item<double>();
+  const auto dropped = (caustic_measure(path.F, loss.caustic_measure) < loss.caustic_threshold).any(0);
+  out.masked_fraction = dropped.to(torch::kFloat64).mean().item<double>();
   return out;
 }
 

@@ -45,13 +45,13 @@ struct FisherLossResult {
   double masked_fraction = 0;   // fraction of particles dropped by the caustic mask
 };
 
-// x0: (M, d) initial positions. selected: step indices in [0, n_steps]
-// (empty: every step). With accumulate_gradient, dL/dθ is added to the
-// network parameters' .grad().
 // The fold measure of F (…, d, d) → (…) that the caustic mask compares with
 // caustic_threshold (FisherLossOptions::caustic_measure).
 torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure);
 
+// x0: (M, d) initial positions. selected: step indices in [0, n_steps]
+// (empty: every step). With accumulate_gradient, dL/dθ is added to the
+// network parameters' .grad().
 FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
                              const torch::Tensor& x0, const TrajectoryOptions& trajectory,
                              const std::vector<int64_t>& selected, const FisherLossOptions& options,
