@@ -51,34 +51,39 @@ case $problem in
     has_flag --baseline "$@" || system+=(--baseline trap)
     M=256
     stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
+    symmetry=()
     if ((d > 4)); then
       # The cost per particle grows with d (README: about d^3): beyond the grids'
       # reach, a quarter of the particles. T grows in steps of 0.05, because at
       # d = 8 a network trained on [0, 0.25] starts [0, 0.5] at a loss of 3e3
-      # (folding trajectories, masked particles). Even so, with the sorted network the
-      # loss climbed from 12 at T = 0.3 to 4e3 at T = 1 and the ensemble energy
-      # drifted by 31 %: its kink on the coincidence planes folds the flow. The smooth
-      # pair network (--symmetry deepsets --pair-width 64) does not fold (README,
-      # *Beyond any grid*, run D).
+      # (folding trajectories, masked particles). The sorted network folds the flow
+      # even so (its kink on the coincidence planes; energy drift 31 % at T = 1),
+      # the smooth pair network does not (README, *Beyond any grid*). Its last
+      # stages get 100 epochs each: with 40, the loss climbed from 30 at T = 0.75
+      # to 50 at T = 1 and the drift on [0, 1] was 5.2 % against 0.76 % on [0, 0.75].
       M=64
+      symmetry=(--symmetry deepsets --pair-width 64)
       stages=("0.25 600")
-      for T in $(seq -f %g 0.3 0.05 1); do stages+=("$T 40"); done
+      for T in $(seq -f %g 0.3 0.05 0.75); do stages+=("$T 40"); done
+      for T in $(seq -f %g 0.8 0.05 1); do stages+=("$T 100"); done
+    elif ((d >= 3)); then
+      # The particles are identical: from d = 3 on the network reads sorted
+      # coordinates, so its density is exactly exchange-symmetric and it only has to
+      # learn the fundamental domain x_1 ≤ … ≤ x_d, a d!-th of the space (d = 3, 4:
+      # 0.65 % and 0.74 % instead of 0.96 % and 1.39 %). At d = 2 that halving does
+      # not pay for the kink sort(x) puts on the plane x_1 = x_2: 1.24 % against
+      # 0.56 % without it (README).
+      symmetry=(--symmetry permutation)
     fi
+    # A --symmetry among the caller's flags replaces this choice.
+    has_flag --symmetry "$@" && symmetry=()
     # dt = 0.025 costs 2.5 times less than 0.01 and moves the moments of a
     # trained d = 3 network by 3e-4 relative (README), far below the 1 % sought.
     hidden=(64 64)
     # The deepsets encoder's width costs little (JetLayout::pooled_layer).
-    has_flag deepsets "$@" && hidden=(128 64)
-    net=(--M "$M" --lr 5e-3 --lr-patience 150 --dt 0.025)
+    has_flag deepsets "${symmetry[@]}" "$@" && hidden=(128 64)
+    net=(--M "$M" --lr 5e-3 --lr-patience 150 --dt 0.025 "${symmetry[@]}")
     has_flag --hidden-dims "$@" || net+=(--hidden-dims "${hidden[@]}")
-    # The particles are identical: from d = 3 on the network reads sorted
-    # coordinates, so its density is exactly exchange-symmetric and it only has to
-    # learn the fundamental domain x_1 ≤ … ≤ x_d, a d!-th of the space (d = 3, 4:
-    # 0.65 % and 0.74 % instead of 0.96 % and 1.39 %). At d = 2 that halving does
-    # not pay for the kink sort(x) puts on the plane x_1 = x_2: 1.24 % against
-    # 0.56 % without it (README).
-    # A --symmetry among the caller's flags replaces this choice.
-    if ! has_flag --symmetry "$@" && ((d >= 3)); then net+=(--symmetry permutation); fi
     # The network is a function of continuous t: evaluating it at dt = 0.01 gives
     # the 101 times on [0, 1] that the comparison asks for.
     evaluation=(--dt 0.01)
