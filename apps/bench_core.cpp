@@ -14,13 +14,8 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "compute_flags.hpp"
 #include "system_flags.hpp"
-
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<int> dims = {2, 4, 8};
@@ -31,6 +26,8 @@ int main(int argc, char** argv) {
   bohmflow::FisherLossOptions loss;
   std::string potential = "morse_chain";
   bohmflow::BaselineOptions baseline;
+  bohmflow::ComputeOptions compute;
+  std::string device_name;
   int threads = 0;
   bool skip_gradient = false;
   std::string output;
@@ -44,13 +41,29 @@ int main(int argc, char** argv) {
   app.add_option("--hidden-dims", network.hidden_dims, "hidden widths")->capture_default_str();
   app.add_option("--chunk", loss.chunk_size, "particles per loss sweep")->capture_default_str();
   app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
+  bohmflow::apps::add_device_option(app, device_name);
+  bohmflow::apps::add_compute_options(app, compute);
   app.add_flag("--inference-only", skip_gradient, "skip the loss + gradient measurement");
   app.add_option("--data-out", output, "also write the table as NPZ (keys d, M, steps, loss_grad_seconds, "
                                        "loss_grad_rate, inference_seconds, inference_rate)");
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   if (threads > 0) torch::set_num_threads(threads);
-  std::cout << potential << ", torch threads: " << torch::get_num_threads() << "\n\n";
+  torch::Device device(torch::kCPU);
+  try {
+    device = bohmflow::apps::resolve_device(device_name);
+    compute.validate(device);
+  } catch (const std::exception& error) {
+    std::cerr << "bench_core: " << error.what() << "\n";
+    return 1;
+  }
+  // Work queued on a GPU is timed once it has finished.
+  const auto seconds_since = [&](std::chrono::steady_clock::time_point start) {
+    if (device.is_cuda()) torch::cuda::synchronize();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::cout << potential << " on " << device << " (" << bohmflow::dtype_name(compute.dtype) << ", jets "
+            << bohmflow::to_string(compute.jets) << "), torch threads: " << torch::get_num_threads() << "\n\n";
 
   const int64_t steps = trajectory.n_steps() + 1;
   const int64_t full_steps = bohmflow::TrajectoryOptions{}.n_steps() + 1;  // the paper's epoch
@@ -62,9 +75,11 @@ int main(int argc, char** argv) {
     auto system = bohmflow::make_system(potential, {{"d", d}});
     network.d = d;
     bohmflow::ScoreNet net(network, std::make_shared<bohmflow::GaussianBaseline>(*system, baseline));
+    net->to(device, compute.dtype);
+    net->set_jet_engine(compute.jets);
     for (int64_t M : batch) {
       torch::manual_seed(0);
-      const auto x0 = bohmflow::sample_initial_positions(*system, M, torch::kFloat64);
+      const auto x0 = bohmflow::sample_initial_positions(*system, M, torch::kFloat64).to(device, compute.dtype);
       double per_epoch = 0;
       if (!skip_gradient) {
         const auto start = std::chrono::steady_clock::now();
@@ -98,6 +113,9 @@ int main(int argc, char** argv) {
     npz.set("inference_rate", bohmflow::NpyArray::from_doubles(inference_rates, {rows}));
     npz.set("potential", potential);
     npz.set("threads", static_cast<int64_t>(torch::get_num_threads()));
+    npz.set("device", device.str());
+    npz.set("dtype", bohmflow::dtype_name(compute.dtype));
+    npz.set("jets", bohmflow::to_string(compute.jets));
     npz.save(output);
     std::cout << "saved " << output << "\n";
   }

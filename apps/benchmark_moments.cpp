@@ -18,6 +18,7 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "checkpoint_flags.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string fft_path;
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   int64_t n_times = 101;
   bool no_reference = false;
   double train_seconds = 0;
-  std::string command;
+  std::string command, device_name;
+  bohmflow::ComputeOptions compute;
   CLI::App app{"A trained model's moments against the closed form or an FFT reference."};
   const bohmflow::apps::CheckpointFlags trained(app);
   app.add_option("--fft-ref", fft_path,
@@ -42,16 +44,21 @@ int main(int argc, char** argv) {
   app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();
+  bohmflow::apps::add_device_option(app, device_name);
+  bohmflow::apps::add_compute_options(app, compute);
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
-    const auto [checkpoint, model, trajectory] = trained.load();
+    const auto device = bohmflow::apps::resolve_device(device_name);
+    compute.validate(device);
+    const auto [checkpoint, model, trajectory] = trained.load(device, compute);
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps of " << trajectory.dt
               << ", " << model.system->label() << "\n";
-    const auto path = bohmflow::propagate(*model.system, *model.network, points.x0, trajectory);
+    const auto path =
+        bohmflow::propagate(*model.system, *model.network, points.x0.to(device, compute.dtype), trajectory);
     const auto learned = bohmflow::ensemble_moments(
         path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
 

@@ -33,10 +33,12 @@ class CheckpointFlags {
 
   const std::string& path() const { return path_; }
 
-  TrainedRun load() const {
+  // The model on `device` in `compute`'s dtype, with its jet engine.
+  TrainedRun load(const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {}) const {
     TrainedRun run;
     run.checkpoint = load_checkpoint(path_);
-    run.model = build_model(run.checkpoint.model);
+    run.model = build_model(run.checkpoint.model, device, compute.dtype);
+    run.model.network->set_jet_engine(compute.jets);
     restore_parameters(*run.model.network, run.checkpoint, path_);
     run.trajectory = trained_trajectory(run.checkpoint);
     if (T_) run.trajectory.T = *T_;

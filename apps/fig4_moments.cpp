@@ -14,6 +14,7 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "checkpoint_flags.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   std::string output = "data/fig4_moments.npz";
   bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
+  std::string device_name;
+  bohmflow::ComputeOptions compute;
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
@@ -28,10 +31,14 @@ int main(int argc, char** argv) {
                                        "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
+  bohmflow::apps::add_device_option(app, device_name);
+  bohmflow::apps::add_compute_options(app, compute);
   CLI11_PARSE(app, argc, argv);
   bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
+    const auto device = bohmflow::apps::resolve_device(device_name);
+    compute.validate(device);
     const auto fft = bohmflow::Npz::load(fft_path);
     const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
     // The system of the FFT file: every parameter of that potential it stores.
@@ -40,7 +47,8 @@ int main(int argc, char** argv) {
     for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
       if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
     }
-    auto model = bohmflow::build_model(args);
+    auto model = bohmflow::build_model(args, device, compute.dtype);
+    model.network->set_jet_engine(compute.jets);
     bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
     const bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt")};
 
@@ -48,7 +56,8 @@ int main(int argc, char** argv) {
     const int64_t M = points.x0.size(0);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps, "
               << model.system->label() << "\n";
-    const auto path = bohmflow::propagate(*model.system, *model.network, points.x0, trajectory);
+    const auto path =
+        bohmflow::propagate(*model.system, *model.network, points.x0.to(device, compute.dtype), trajectory);
     const auto moments = bohmflow::ensemble_moments(
         path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
 
@@ -73,6 +82,7 @@ int main(int argc, char** argv) {
     npz.set("checkpoint", std::filesystem::path(checkpoint_path).filename().string());
     npz.set("M_test", M);
     npz.set("sampling", sampling.method);
+    npz.set("dtype", bohmflow::dtype_name(compute.dtype));
     npz.save(output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "max |<x_i> - FFT| = " << mean_error << ", max |sigma_i - FFT| = " << sigma_error

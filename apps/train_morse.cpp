@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "compute_flags.hpp"
 #include "system_flags.hpp"
 
 namespace {
@@ -143,7 +144,8 @@ int main(int argc, char** argv) {
   app.add_option("--sampling", training.sampling,
                  "each epoch's particles: mc (independent draws) | sobol (scrambled Sobol points, a fresh shift per epoch)")
       ->capture_default_str();
-  app.add_option("--device", device_name, "cpu | cuda | cuda:<i> (default: cuda when available)");
+  bohmflow::apps::add_device_option(app, device_name);
+  bohmflow::apps::add_compute_options(app, training.compute);
   app.add_option("--threads", threads, "intra-op threads per process (0: the idle cores; with several ranks, the cores shared among the node's ranks)")
       ->capture_default_str();
   app.add_option("--dist-timeout", distributed.timeout_s,
@@ -159,17 +161,8 @@ int main(int argc, char** argv) {
     distributed.validate();
     training.validate(distributed.world_size);
 
-    if (device_name.empty()) device_name = torch::cuda::is_available() ? "cuda" : "cpu";
-    torch::Device device(torch::kCPU);
-    try {
-      device = torch::Device(device_name);
-    } catch (const c10::Error&) {
-      throw std::invalid_argument("--device '" + device_name + "': expected cpu, cuda or cuda:<index>");
-    }
-    if (device.is_cuda()) {
-      if (!torch::cuda::is_available()) throw std::invalid_argument("--device " + device_name + ": no CUDA device");
-      if (!device.has_index()) device = torch::Device(torch::kCUDA, distributed.local_rank);
-    }
+    const auto device = bohmflow::apps::resolve_device(device_name, distributed.local_rank);
+    training.compute.validate(device);
     if (threads < 0) throw std::invalid_argument("--threads " + std::to_string(threads) + ": must be >= 0");
     // One process: tune_runtime() took the idle cores. Several on one node share them.
     if (threads == 0 && device.is_cpu() && distributed.world_size > 1) {

@@ -10,16 +10,16 @@
 #include <torch/torch.h>
 
 #include "bohmflow/potentials.hpp"
+#include "device_constants.hpp"
 
 namespace bohmflow {
 namespace {
 
 torch::Tensor to_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions& options) {
-  auto t = torch::empty({m.rows(), m.cols()}, torch::kFloat64);
-  auto a = t.accessor<double, 2>();
+  std::vector<double> values(static_cast<size_t>(m.size()));
   for (Eigen::Index i = 0; i < m.rows(); ++i)
-    for (Eigen::Index j = 0; j < m.cols(); ++j) a[i][j] = m(i, j);
-  return t.to(options);
+    for (Eigen::Index j = 0; j < m.cols(); ++j) values[i * m.cols() + j] = m(i, j);
+  return detail::device_constant(values, {m.rows(), m.cols()}, options);
 }
 
 Eigen::MatrixXd to_matrix(const torch::Tensor& t) {

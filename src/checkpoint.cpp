@@ -64,7 +64,7 @@ std::string model_args_json(const ModelArgs& model, const std::string& training_
   return args.dump();
 }
 
-Model build_model(const ModelArgs& args, const torch::Device& device) {
+Model build_model(const ModelArgs& args, const torch::Device& device, torch::Dtype dtype) {
   Model model;
   model.system = make_system(args.potential, args.system);
   BaselineOptions baseline;
@@ -73,14 +73,14 @@ Model build_model(const ModelArgs& args, const torch::Device& device) {
   auto network_options = args.network;
   network_options.d = model.system->dim();
   model.network = ScoreNet(network_options, model.baseline);
-  model.network->to(device);
+  model.network->to(device, dtype);
   return model;
 }
 
 void store_parameters(const ScoreNetImpl& network, Checkpoint& checkpoint) {
   checkpoint.params.clear();
   for (const auto& [name, p] : network.named_parameters_in_order()) {
-    checkpoint.params[name] = p.detach().to(torch::kCPU).clone();
+    checkpoint.params[name] = p.detach().to(torch::kCPU, torch::kFloat64).clone();
   }
 }
 

@@ -27,16 +27,23 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
     if (s < 0 || s >= K) throw std::invalid_argument("ensemble_moments: step " + std::to_string(s) + " out of range");
   }
   const auto index = torch::tensor(steps, torch::kInt64).to(propagation.x.device());
-  const auto x = propagation.x.index_select(0, index);  // (K', M, d)
+  // Averages in float64 whatever the propagation's dtype; the results on the host.
+  const auto x = propagation.x.index_select(0, index).to(torch::kFloat64);  // (K', M, d)
   EnsembleMoments out;
   out.steps = steps;
-  out.t = propagation.t.index_select(0, index);
-  const auto energy = propagation.energy.index_select(0, index);  // (K', M)
+  out.t = propagation.t.index_select(0, index).to(torch::kCPU, torch::kFloat64);
+  const auto energy = propagation.energy.index_select(0, index).to(torch::kFloat64);  // (K', M)
+  const auto on_host = [&] {
+    out.means = out.means.cpu();
+    out.sigmas = out.sigmas.cpu();
+    out.energy = out.energy.cpu();
+    return out;
+  };
   if (!weights.defined()) {
     out.means = x.mean(1);
     out.sigmas = x.std(1, /*unbiased=*/false);
     out.energy = energy.mean(1);
-    return out;
+    return on_host();
   }
   if (weights.dim() != 1 || weights.size(0) != x.size(1)) {
     throw std::invalid_argument("ensemble_moments: " + std::to_string(weights.numel()) + " weights for " +
@@ -46,7 +53,7 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
   out.means = (w.view({1, -1, 1}) * x).sum(1);
   out.sigmas = (w.view({1, -1, 1}) * (x - out.means.unsqueeze(1)).square()).sum(1).sqrt();
   out.energy = (w.view({1, -1}) * energy).sum(1);
-  return out;
+  return on_host();
 }
 
 FoldStatistics fold_statistics(const Propagation& propagation, const std::vector<int64_t>& steps,

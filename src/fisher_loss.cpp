@@ -75,10 +75,9 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
   std::vector<torch::Tensor> parameters;
   for (const auto& p : network.parameters()) parameters.push_back(p);
 
-  FisherLossResult result;
-  result.min_abs_det_F = std::numeric_limits<double>::infinity();
-  int64_t masked = 0;
-  double loss_sum = 0;
+  // Totals stay on the device until the end: one host read per call, not per step.
+  const auto scalar = [&](double value) { return torch::full({}, value, x0_all.options()); };
+  auto loss_sum = scalar(0), min_abs_det = scalar(std::numeric_limits<double>::infinity()), kept = scalar(0);
   for (int64_t start = 0; start < M_total; start += chunk) {
     const auto x0 = x0_all.narrow(0, start, std::min(chunk, M_total - start));
     // Forward: keep every pre-kick state, find the caustic mask.
@@ -104,12 +103,12 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
       }
     }
     const auto keep = (min_fold >= options.caustic_threshold).to(x0.scalar_type());
-    result.min_abs_det_F = std::min(result.min_abs_det_F, min_det.min().item<double>());
-    masked += static_cast<int64_t>(x0.size(0) - keep.sum().item<double>());
+    min_abs_det = torch::minimum(min_abs_det, min_det.min());
+    kept = kept + keep.sum();
     // Weight of step n's squared error in L.
     const auto weight = keep / (n_selected * static_cast<double>(M_total));
     if (!accumulate_gradient) {
-      loss_sum += (weight * squared_sum).sum().item<double>();
+      loss_sum = loss_sum + (weight * squared_sum).sum();
       continue;
     }
 
@@ -123,7 +122,7 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
       std::vector<torch::Tensor> outputs, grad_outputs;
       if (selected[step]) {
         const auto loss = (weight * squared_error(system, result_step, x0, options.target_clip)).sum();
-        loss_sum += loss.item<double>();
+        loss_sum = loss_sum + loss.detach();
         outputs.push_back(loss);
         grad_outputs.push_back(torch::ones_like(loss));
       }
@@ -162,8 +161,10 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
       }
     }
   }
-  result.loss = loss_sum;
-  result.masked_fraction = static_cast<double>(masked) / static_cast<double>(M_total);
+  FisherLossResult result;
+  result.loss = loss_sum.item<double>();
+  result.min_abs_det_F = min_abs_det.item<double>();
+  result.masked_fraction = 1.0 - kept.item<double>() / static_cast<double>(M_total);
   return result;
 }
 

@@ -611,19 +611,49 @@ void JetLayout::build_tables() {
   if (has_traced()) traced_dense_index_ = dense_table(traced_order(), true);
 }
 
+const JetLayout::DeviceTables& JetLayout::tables(const torch::Device& device) const {
+  std::lock_guard<std::mutex> lock(tables_mutex_);
+  auto& slot = device_tables_[device.str()];
+  if (slot) return *slot;
+  const auto on = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  auto t = std::make_shared<DeviceTables>();
+  t->first_rows = on(first_rows_.flatten());
+  t->first_traced = on(first_traced_);
+  t->stream_order = on(stream_order_);
+  t->pure_slab = on(pure_slab_);
+  t->pair_slab = on(pair_slab_);
+  t->pair_factor = on(pair_factor_);
+  for (const auto& index : dense_index_) t->dense_index.push_back(on(index));
+  t->traced_dense_index = on(traced_dense_index_);
+  t->traced_lower = on(traced_lower_.flatten());
+  t->pair_left = on(pair_left_.flatten());
+  t->pair_right = on(pair_right_.flatten());
+  // The terms grouped by their factor count, each group in the terms' order.
+  const auto n_factors = terms_.select(1, 2);
+  for (int n = 1; n <= kMaxFactors; ++n) {
+    const auto rows = torch::nonzero(n_factors == n).flatten();
+    const auto group = terms_.index_select(0, rows);
+    t->term_output[n - 1] = on(group.select(1, 0).contiguous());
+    t->term_sigma[n - 1] = on(group.select(1, 1).contiguous());
+    t->term_factors[n - 1] = on(group.narrow(1, 3, n).t().contiguous());
+    t->term_coefficients[n - 1] = on(coefficients_.index_select(0, rows));
+  }
+  slot = std::move(t);
+  return *slot;
+}
+
 torch::Tensor JetLayout::first_layer(const torch::Tensor& z, const torch::Tensor& W) const {
   const int64_t S = num_streams(), H = W.size(1);
-  const auto device = z.device();
+  const auto& t = tables(z.device());
   const auto W_ext = torch::cat({W, torch::ones({1, H}, W.options())}, 0);
-  auto products =
-      W_ext.index_select(0, first_rows_.to(device).flatten()).view({S, kFirstRows, H}).prod(1);
+  auto products = W_ext.index_select(0, t.first_rows).view({S, kFirstRows, H}).prod(1);
   if (has_traced()) {
     const auto norm2 = W.square().sum(0, /*keepdim=*/true);  // Σ_j W_j²
-    const auto traced_mask = first_traced_.to(device).to(W.scalar_type()).unsqueeze(1);
+    const auto traced_mask = t.first_traced.to(W.scalar_type()).unsqueeze(1);
     products = products * (1 + traced_mask * (norm2 - 1));
   }
-  const auto sigma = softplus_derivatives(z, max_sigma_order());            // (K+1, M, H)
-  const auto per_stream = sigma.index_select(0, stream_order_.to(device));  // (S, M, H)
+  const auto sigma = softplus_derivatives(z, max_sigma_order());  // (K+1, M, H)
+  const auto per_stream = sigma.index_select(0, t.stream_order);  // (S, M, H)
   return per_stream * products.unsqueeze(1);
 }
 
@@ -649,7 +679,7 @@ torch::Tensor JetLayout::pooled_layer(const torch::Tensor& z, const torch::Tenso
   const int64_t M = z.size(0), H = W_scaled.size(1);
   const auto slabs = encoder_slabs(z, w, W_scaled, K).transpose(1, 2).reshape({K * d_, M, H});
   const auto zero = torch::zeros({1, M, H}, slabs.options());  // the mixed streams
-  return torch::cat({slabs, zero}).index_select(0, pure_slab_.to(z.device()));
+  return torch::cat({slabs, zero}).index_select(0, tables(z.device()).pure_slab);
 }
 
 // Slab [n, i, j] = Σ_k σ^{(n)}(z_ijk) w_k^n W_k·, the pair (i, j)'s order-n
@@ -668,13 +698,16 @@ torch::Tensor JetLayout::pooled_pair_layer(const torch::Tensor& z, const torch::
   const auto all = torch::cat({pure.transpose(1, 2).reshape({K * d_, M, H}),
                                slab.permute({0, 2, 3, 1, 4}).reshape({K * d_ * d_, M, H}),
                                torch::zeros({1, M, H}, slab.options())});
-  const auto slabs = pair_slab_.to(z.device());
-  const auto factors = pair_factor_.to(z.device()).to(z.scalar_type());
+  const auto& t = tables(z.device());
+  const auto& slabs = t.pair_slab;
+  const auto factors = t.pair_factor.to(z.scalar_type());
   const auto first = all.index_select(0, slabs.select(1, 0)) * factors.select(1, 0).view({-1, 1, 1});
   return first + all.index_select(0, slabs.select(1, 1)) * factors.select(1, 1).view({-1, 1, 1});
 }
 
-torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const {
+torch::Tensor JetLayout::softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz,
+                                       JetKernel kernel) const {
+  if (kernel == JetKernel::kGeneric) return generic_softplus_layer(z, Xz);
   return FaaDiBruno::apply(z, Xz, this);
 }
 
@@ -682,14 +715,14 @@ torch::Tensor JetLayout::dense(const torch::Tensor& X, const torch::Tensor& inde
   if (!index.defined()) throw std::logic_error("JetLayout: this jet level does not carry that order");
   std::vector<int64_t> shape = {X.size(1)};
   for (int k = 0; k < order; ++k) shape.push_back(d_);
-  return X.index_select(0, index.to(X.device())).t().reshape(shape);
+  return X.index_select(0, index).t().reshape(shape);
 }
 
 torch::Tensor JetLayout::full_dense(const torch::Tensor& X, int order) const {
   if (order > max_order()) {
     throw std::logic_error("JetLayout: order " + std::to_string(order) + " needs JetLevel::kJacobian");
   }
-  return dense(X, dense_index_[order], order);
+  return dense(X, tables(X.device()).dense_index[order], order);
 }
 
 torch::Tensor JetLayout::gradient(const torch::Tensor& X) const { return full_dense(X, 1); }
@@ -697,7 +730,7 @@ torch::Tensor JetLayout::hessian(const torch::Tensor& X) const { return full_den
 torch::Tensor JetLayout::third(const torch::Tensor& X) const { return full_dense(X, 3); }
 torch::Tensor JetLayout::fourth(const torch::Tensor& X) const { return full_dense(X, 4); }
 torch::Tensor JetLayout::laplacian_derivatives(const torch::Tensor& X) const {
-  return dense(X, traced_dense_index_, traced_order());
+  return dense(X, tables(X.device()).traced_dense_index, traced_order());
 }
 
 }  // namespace detail

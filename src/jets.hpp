@@ -24,7 +24,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <string>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include <torch/types.h>
@@ -39,6 +43,12 @@ enum class JetLevel {
   kJacobian = 4,  // orders 1–4: + ∇³φ, ∇²Δφ, ∂_s∇²∇φ (the Jacobian of the acceleration)
   kTangent = 5,   // + traced ∇³Δφ (the x₀-tangents of the Jacobian)
 };
+
+// How softplus_layer evaluates its terms: the fused AVX2 kernel (float64 on
+// the CPU, cache-sized blocks, one pass) or ATen tensor operations on any
+// device and dtype (gathers and index_add over column blocks; the oracle and
+// the GPU path). Both compute the same sums in the same order of terms.
+enum class JetKernel { kFused, kGeneric };
 
 class JetLayout {
  public:
@@ -83,10 +93,11 @@ class JetLayout {
   torch::Tensor pooled_pair_layer(const torch::Tensor& z, const torch::Tensor& w,
                                   const torch::Tensor& W_scaled) const;
 
-  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H),
-  // float64 on the CPU. Differentiable once in z and Xz (reverse mode; the
-  // hand-written backward is not itself differentiable).
-  torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
+  // Streams of a = σ(z) from the streams of z. z: (M, H), Xz: (S, M, H)
+  // (kFused: float64 on the CPU). Differentiable once in z and Xz (reverse
+  // mode; the hand-written backward is not itself differentiable).
+  torch::Tensor softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz,
+                               JetKernel kernel = JetKernel::kFused) const;
 
   // Dense per-particle tensors from the output streams X: (S, M) of a scalar function.
   torch::Tensor gradient(const torch::Tensor& X) const;      // (M, d)
@@ -97,7 +108,23 @@ class JetLayout {
   torch::Tensor laplacian_derivatives(const torch::Tensor& X) const;
 
  private:
-  struct FaaDiBruno;  // the autograd Function of softplus_layer
+  struct FaaDiBruno;         // the autograd Function of softplus_layer (kFused)
+  struct GenericFaaDiBruno;  // the same in ATen operations (kGeneric), jets_generic.cpp
+  torch::Tensor generic_softplus_layer(const torch::Tensor& z, const torch::Tensor& Xz) const;
+  // The index tables on one device: copied there once, so that no layer call
+  // moves them from the host again (on a GPU each copy would wait for the
+  // queued work).
+  struct DeviceTables {
+    torch::Tensor first_rows, first_traced, stream_order, pure_slab, pair_slab, pair_factor;
+    std::vector<torch::Tensor> dense_index;
+    torch::Tensor traced_dense_index;
+    // kGeneric: the flattened extended-factor tables and the terms grouped by
+    // their number of factors n = 1…4: output, σ order (T_n), factor ids
+    // (n, T_n), multiplicities (T_n, float64).
+    torch::Tensor traced_lower, pair_left, pair_right;
+    std::array<torch::Tensor, 4> term_output, term_sigma, term_factors, term_coefficients;
+  };
+  const DeviceTables& tables(const torch::Device& device) const;
   void build_tables();
   torch::Tensor dense(const torch::Tensor& X, const torch::Tensor& index, int order) const;
   torch::Tensor full_dense(const torch::Tensor& X, int order) const;
@@ -128,6 +155,8 @@ class JetLayout {
   torch::Tensor pair_slab_, pair_factor_;  // (S, 2) int64, (S, 2) float64
   std::vector<torch::Tensor> dense_index_;  // per full order 1…max_order: dense → stream
   torch::Tensor traced_dense_index_;        // traced: dense β → stream
+  mutable std::mutex tables_mutex_;
+  mutable std::map<std::string, std::shared_ptr<const DeviceTables>> device_tables_;  // by device
 };
 
 // Softplus derivatives σ^{(k)}(z), k = 0…max_k, stacked: (max_k+1, …z's shape).

@@ -2,6 +2,7 @@
 // systems by name. The equations stand in include/bohmflow/potentials.hpp.
 #include "bohmflow/potentials.hpp"
 
+#include "device_constants.hpp"
 #include "internal_checks.hpp"
 
 #include <cmath>
@@ -33,8 +34,7 @@ torch::Tensor diagonal_hessian_directional(const torch::Tensor& f3, const torch:
 }
 
 torch::Tensor as_row(const std::vector<double>& values, const torch::Tensor& like) {
-  return torch::tensor(values, torch::TensorOptions().dtype(torch::kFloat64))
-      .to(like.device(), like.scalar_type());
+  return detail::device_constant(values, {static_cast<int64_t>(values.size())}, like.options());
 }
 
 void check_positions(const torch::Tensor& x, int d, const std::string& system) {

@@ -33,6 +33,41 @@ void ScoreNetOptions::validate() const {
   }
 }
 
+JetEngine parse_jet_engine(const std::string& name) {
+  if (name == "auto") return JetEngine::kAuto;
+  if (name == "fused") return JetEngine::kFused;
+  if (name == "generic") return JetEngine::kGeneric;
+  throw std::invalid_argument("jet engine '" + name + "': must be auto, fused or generic");
+}
+
+std::string to_string(JetEngine engine) {
+  switch (engine) {
+    case JetEngine::kFused: return "fused";
+    case JetEngine::kGeneric: return "generic";
+    default: return "auto";
+  }
+}
+
+torch::Dtype parse_dtype(const std::string& name) {
+  if (name == "float64") return torch::kFloat64;
+  if (name == "float32") return torch::kFloat32;
+  throw std::invalid_argument("dtype '" + name + "': must be float64 or float32");
+}
+
+std::string dtype_name(torch::Dtype dtype) {
+  if (dtype == torch::kFloat64) return "float64";
+  if (dtype == torch::kFloat32) return "float32";
+  throw std::invalid_argument(std::string("dtype ") + c10::toString(dtype) + ": bohmflow computes in float64 or float32");
+}
+
+void ComputeOptions::validate(const torch::Device& device) const {
+  dtype_name(dtype);
+  if (jets == JetEngine::kFused && !(device.is_cpu() && dtype == torch::kFloat64)) {
+    throw std::invalid_argument("jets 'fused' needs dtype float64 on the CPU, not " + dtype_name(dtype) + " on " +
+                                device.str() + " (choose jets 'generic' or 'auto')");
+  }
+}
+
 namespace {
 
 // The MLP's input y: x itself, or sort(x) for an exchange-symmetric φ, with
@@ -224,6 +259,14 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
                                 std::to_string(options_.d) + ")");
   }
   const auto& jets = layout(order);
+  const bool fusable = output_W_.device().is_cpu() && output_W_.scalar_type() == torch::kFloat64;
+  if (jet_engine_ == JetEngine::kFused && !fusable) {
+    throw std::invalid_argument("jet engine 'fused' needs float64 parameters on the CPU; this network is " +
+                                std::string(c10::toString(output_W_.scalar_type())) + " on " +
+                                output_W_.device().str() + " (use 'generic' or 'auto')");
+  }
+  const auto kernel = jet_engine_ == JetEngine::kGeneric || !fusable ? detail::JetKernel::kGeneric
+                                                                     : detail::JetKernel::kFused;
   const auto e = time_embedding(t);
   // The jets are taken in the MLP's input y; with exchange symmetry they are
   // re-indexed from y = sort(x) back to x before the baseline joins them.
@@ -270,7 +313,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
       X = jets.first_layer(z, W_x);
     } else {
       z = torch::matmul(h, layer.W) + layer.b;
-      X = jets.softplus_layer(z, next_input(layer.W));
+      X = jets.softplus_layer(z, next_input(layer.W), kernel);
     }
     h = torch::softplus(z);
     torch::Tensor shift;

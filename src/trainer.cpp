@@ -104,6 +104,7 @@ void TrainingOptions::validate(int world_size) const {
   require(!checkpoint_path.empty(), where, "checkpoint_path is empty");
   require(diagnostics_batch >= 1, where, "diagnostics_batch must be >= 1");
   require(sampling == "mc" || sampling == "sobol", where, "sampling '" + sampling + "': must be mc or sobol");
+  compute.validate();
   trajectory.validate();
   // T must be a whole number of steps (the loss, the diagnostics and the FFT
   // reference all stop at floor(T/dt)·dt), except the paper's final time π,
@@ -129,6 +130,8 @@ std::string TrainingOptions::to_json() const {
                       {"checkpoint_path", checkpoint_path},
                       {"seed", seed},
                       {"sampling", sampling},
+                      {"jets", to_string(compute.jets)},
+                      {"dtype", dtype_name(compute.dtype)},
                       {"T", trajectory.T},
                       {"dt", trajectory.dt},
                       {"caustic_threshold", loss.caustic_threshold},
@@ -190,10 +193,12 @@ Trainer::Trainer(ModelArgs model, TrainingOptions options, Communicator& communi
       generator_(at::detail::createCPUGenerator(options_.seed)),
       lr_(options_.lr) {
   options_.validate(communicator_.size());
+  options_.compute.validate(device_);
   // The initial parameters come from the seed (LibTorch's global generator)
   // on rank 0 and are broadcast, so every rank starts from the same network.
   torch::manual_seed(options_.seed);
-  model_ = build_model(args_, device_);
+  model_ = build_model(args_, device_, options_.compute.dtype);
+  model_.network->set_jet_engine(options_.compute.jets);
   args_.system = model_.system->parameters();
   args_.network.d = model_.system->dim();
   for (const auto& [name, p] : model_.network->named_parameters_in_order()) {
@@ -235,8 +240,8 @@ Checkpoint Trainer::checkpoint() const {
   c.training_json = options_.to_json();
   store_parameters(*model_.network, c);
   for (size_t i = 0; i < names_.size() && i < adam_.first_moments().size(); ++i) {
-    c.adam_m[names_[i]] = adam_.first_moments()[i].detach().to(torch::kCPU).clone();
-    c.adam_v[names_[i]] = adam_.second_moments()[i].detach().to(torch::kCPU).clone();
+    c.adam_m[names_[i]] = adam_.first_moments()[i].detach().to(torch::kCPU, torch::kFloat64).clone();
+    c.adam_v[names_[i]] = adam_.second_moments()[i].detach().to(torch::kCPU, torch::kFloat64).clone();
   }
   c.adam_step = adam_.step_count();
   c.lr = lr_;
@@ -291,7 +296,8 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     log << "Training: " << options_.n_epochs << " epochs (" << first_epoch << " → " << total_epochs
         << "), M=" << M << " (" << options_.sampling << "), d=" << d << ", " << model_.system->label() << "\n"
         << "  ranks=" << world << " (" << communicator_.backend() << "), M_local=" << M_local
-        << ", device=" << device_ << ", threads=" << torch::get_num_threads() << "\n"
+        << ", device=" << device_ << " (" << dtype_name(options_.compute.dtype) << ", jets "
+        << to_string(options_.compute.jets) << "), threads=" << torch::get_num_threads() << "\n"
         << "  T=" << options_.trajectory.T << ", dt=" << options_.trajectory.dt << ", steps=" << n_steps
         << ", loss steps per epoch="
         << (options_.n_checkpoints == 0 ? n_steps + 1 : std::min(options_.n_checkpoints, n_steps + 1)) << "\n"
@@ -324,7 +330,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     const auto x0_all = draw_initial_positions();
     const auto selected = draw_selected_steps();
     const auto x0 = x0_all.slice(0, communicator_.rank() * M_local, (communicator_.rank() + 1) * M_local)
-                        .to(device_);
+                        .to(device_, options_.compute.dtype);
     for (auto& p : parameters_) {
       if (p.grad().defined()) p.mutable_grad().zero_();
     }
@@ -334,7 +340,8 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     // One all-reduce carries the loss, the stop votes and the gradient.
     const bool stop_here = stop_requested && stop_requested();
     std::vector<torch::Tensor> pieces{
-        torch::tensor({local.loss, stop_here ? 1.0 : 0.0}, torch::TensorOptions(torch::kFloat64).device(device_))};
+        torch::tensor({local.loss, stop_here ? 1.0 : 0.0}, torch::kFloat64)
+            .to(device_, options_.compute.dtype)};
     for (const auto& p : parameters_) {
       pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
     }
@@ -369,8 +376,9 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
       auto generator = at::detail::createCPUGenerator(diagnostics_seed(options_.seed, epoch_));
       const auto x_eval = sample_initial_positions(
           *model_.system, std::min(M, options_.diagnostics_batch), torch::kFloat64, &generator);
-      const auto diagnostics = training_diagnostics(*model_.system, *model_.network, x_eval.to(device_),
-                                                    options_.trajectory, options_.loss);
+      const auto diagnostics =
+          training_diagnostics(*model_.system, *model_.network, x_eval.to(device_, options_.compute.dtype),
+                               options_.trajectory, options_.loss);
       progress.clear();
       log << format_epoch_line(epoch_, total_epochs, loss, grad_norm,
                                seconds() / static_cast<double>(epoch_ - first_epoch), lr_, diagnostics)

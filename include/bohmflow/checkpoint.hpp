@@ -68,7 +68,10 @@ struct Model {
   std::shared_ptr<const GaussianBaseline> baseline;
   ScoreNet network{nullptr};
 };
-Model build_model(const ModelArgs& args, const torch::Device& device = torch::kCPU);
+// The parameters are drawn in float64 on the CPU (the same on every device)
+// and then moved to `device` and `dtype`.
+Model build_model(const ModelArgs& args, const torch::Device& device = torch::kCPU,
+                  torch::Dtype dtype = torch::kFloat64);
 Model load_model(const std::string& path, const torch::Device& device = torch::kCPU);
 
 // Copies a network's parameters into / out of a checkpoint.

@@ -63,6 +63,28 @@ struct ScoreNetOptions {
   void validate() const;
 };
 
+// How the softplus layers propagate the jets: "fused", the AVX2 kernel
+// (float64 on the CPU, the fast path there); "generic", ATen tensor
+// operations on any device and dtype (GPUs, float32); "auto", fused where it
+// applies and generic elsewhere. Both give the same numbers to rounding.
+enum class JetEngine { kAuto, kFused, kGeneric };
+JetEngine parse_jet_engine(const std::string& name);  // "auto" | "fused" | "generic"
+std::string to_string(JetEngine engine);
+
+// The floating dtype of a computation: "float64" (the reference's) or
+// "float32" (GPUs without fast float64); checkpoints store float64 either way.
+torch::Dtype parse_dtype(const std::string& name);
+std::string dtype_name(torch::Dtype dtype);
+
+// How a network computes, not what it is: either choice gives the same
+// numbers to rounding, so neither is part of the architecture.
+struct ComputeOptions {
+  JetEngine jets = JetEngine::kAuto;     // the jet engine of the softplus layers
+  torch::Dtype dtype = torch::kFloat64;  // float64 (the reference's) or float32
+  // Names the offending option; jets 'fused' needs float64 on the CPU.
+  void validate(const torch::Device& device = torch::kCPU) const;
+};
+
 // How many x-derivatives an evaluation carries (each level includes the previous).
 enum class ScoreOrder {
   kScore = 1,     // s only (plain reverse-mode gradient of φ; inference without Q)
@@ -95,6 +117,11 @@ class ScoreNetImpl : public torch::nn::Module {
   torch::Tensor score(const torch::Tensor& x, double t) const;
   // Score derivatives up to `order`, propagated as jets.
   ScoreDerivatives derivatives(const torch::Tensor& x, double t, ScoreOrder order) const;
+
+  // The jet engine of derivatives() (default kAuto). kFused on parameters
+  // other than float64 CPU ones is refused when derivatives() runs.
+  void set_jet_engine(JetEngine engine) { jet_engine_ = engine; }
+  JetEngine jet_engine() const { return jet_engine_; }
 
   // e(t): (2 n_freq), on the parameters' device and dtype.
   torch::Tensor time_embedding(double t) const;
@@ -133,6 +160,7 @@ class ScoreNetImpl : public torch::nn::Module {
   torch::Tensor output_W_, output_b_;
   torch::Tensor frequencies_;  // buffer: 2^k
   mutable std::vector<std::unique_ptr<detail::JetLayout>> layouts_;  // cache per order
+  JetEngine jet_engine_ = JetEngine::kAuto;
 };
 TORCH_MODULE(ScoreNet);
 

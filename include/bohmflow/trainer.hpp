@@ -46,6 +46,10 @@ struct TrainingOptions {
   // gradient with less variance than M independent draws give).
   std::string sampling = "mc";
   int64_t diagnostics_batch = 512; // independent particles behind E_mean, E_std, min|det F|, min σ(F), masked
+  // Jet engine and dtype (not compared on resume). x₀ is drawn in float64 on
+  // the host whatever the device and dtype, so every run with one seed trains
+  // on the same batches.
+  ComputeOptions compute;
   TrajectoryOptions trajectory;
   FisherLossOptions loss;
   AdamOptions adam;
