@@ -15,32 +15,34 @@
 
 namespace bohmflow::apps {
 
+// `flag` VALUE parsed by `parse` into `target`; a value it rejects is an
+// error naming the flag. The default shown is `shown`, the struct's own.
+template <class T, class Parse>
+void add_parsed_option(CLI::App& app, const std::string& flag, T& target, const Parse& parse,
+                       const std::string& help, const std::string& shown) {
+  app.add_option_function<std::string>(
+         flag,
+         [&target, parse, flag](const std::string& name) {
+           try {
+             target = parse(name);
+           } catch (const std::invalid_argument& error) {
+             throw CLI::ValidationError(flag, error.what());
+           }
+         },
+         help)
+      ->default_str(shown);
+}
+
 // --jets auto|fused|generic and --dtype float64|float32 onto ComputeOptions
 // (score_network.hpp), whose defaults they keep.
 inline void add_compute_options(CLI::App& app, ComputeOptions& compute) {
-  app.add_option_function<std::string>(
-         "--jets",
-         [&compute](const std::string& name) {
-           try {
-             compute.jets = parse_jet_engine(name);
-           } catch (const std::invalid_argument& error) {
-             throw CLI::ValidationError("--jets", error.what());
-           }
-         },
-         "jet engine: auto (fused on float64 CPU, generic elsewhere) | fused (the CPU kernel) | "
-         "generic (ATen operations, any device and dtype)")
-      ->default_str(to_string(compute.jets));
-  app.add_option_function<std::string>(
-         "--dtype",
-         [&compute](const std::string& name) {
-           try {
-             compute.dtype = parse_dtype(name);
-           } catch (const std::invalid_argument& error) {
-             throw CLI::ValidationError("--dtype", error.what());
-           }
-         },
-         "floating type of the computation: float64 | float32 (checkpoints are float64 either way)")
-      ->default_str(dtype_name(compute.dtype));
+  add_parsed_option(app, "--jets", compute.jets, parse_jet_engine,
+                    "jet engine: auto (fused on float64 CPU, generic elsewhere) | fused (the CPU kernel) | "
+                    "generic (ATen operations, any device and dtype)",
+                    to_string(compute.jets));
+  add_parsed_option(app, "--dtype", compute.dtype, parse_dtype,
+                    "floating type of the computation: float64 | float32 (checkpoints are float64 either way)",
+                    dtype_name(compute.dtype));
 }
 
 // --device NAME: "" picks cuda when LibTorch sees a GPU, else cpu.

@@ -60,9 +60,18 @@ std::string dtype_name(torch::Dtype dtype) {
   throw std::invalid_argument(std::string("dtype ") + c10::toString(dtype) + ": bohmflow computes in float64 or float32");
 }
 
+namespace {
+
+// Where the fused kernel runs: float64 on the CPU.
+bool fused_kernel_applies(const torch::Device& device, torch::Dtype dtype) {
+  return device.is_cpu() && dtype == torch::kFloat64;
+}
+
+}  // namespace
+
 void ComputeOptions::validate(const torch::Device& device) const {
-  dtype_name(dtype);
-  if (jets == JetEngine::kFused && !(device.is_cpu() && dtype == torch::kFloat64)) {
+  dtype_name(dtype);  // throws for a dtype other than float64 and float32
+  if (jets == JetEngine::kFused && !fused_kernel_applies(device, dtype)) {
     throw std::invalid_argument("jets 'fused' needs dtype float64 on the CPU, not " + dtype_name(dtype) + " on " +
                                 device.str() + " (choose jets 'generic' or 'auto')");
   }
@@ -259,7 +268,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
                                 std::to_string(options_.d) + ")");
   }
   const auto& jets = layout(order);
-  const bool fusable = output_W_.device().is_cpu() && output_W_.scalar_type() == torch::kFloat64;
+  const bool fusable = fused_kernel_applies(output_W_.device(), output_W_.scalar_type());
   if (jet_engine_ == JetEngine::kFused && !fusable) {
     throw std::invalid_argument("jet engine 'fused' needs float64 parameters on the CPU; this network is " +
                                 std::string(c10::toString(output_W_.scalar_type())) + " on " +
