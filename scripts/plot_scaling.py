@@ -7,7 +7,10 @@ steps, loss_grad_seconds, inference_seconds) and, for the grid, the measured sec
 per split-operator step at small d (--fft-seconds D=SECONDS ..., N = --fft-N),
 extrapolated as N^d log N^d; fits cost ∝ d^p to bohmflow's points and prints p.
 
-    /usr/bin/python3 scripts/plot_scaling.py --fft-seconds 2=2e-4 3=4.8e-3 4=0.6
+    /usr/bin/python3 scripts/plot_scaling.py --fft-seconds 2=2e-4 3=4.8e-3 4=0.82
+
+A dotted line marks the first d at which ψ alone (N^d complex128 numbers) no longer
+fits in --memory-gib (default: this machine's memory, from /proc/meminfo).
 """
 
 import argparse
@@ -18,6 +21,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figstyle  # noqa: E402
+
+DEFAULT_MEMORY_GIB = 24.0
 
 
 def parse_args():
@@ -30,8 +35,29 @@ def parse_args():
                    help='measured seconds per FFT step at dimension D')
     p.add_argument('--fft-N', type=int, default=64, help='grid points per axis of those measurements')
     p.add_argument('--output', default='figures/scaling.png', help='output image')
+    p.add_argument('--memory-gib', type=float, default=None,
+                   help="memory of the machine in GiB: the plot marks the first d whose ψ alone "
+                        "(N^d complex128) exceeds it (default: MemTotal of /proc/meminfo, "
+                        f"else {DEFAULT_MEMORY_GIB:g})")
     p.add_argument('--dpi', type=int, default=150)
-    return p.parse_args()
+    args = p.parse_args()
+    if args.memory_gib is None:
+        args.memory_gib = machine_memory_gib()
+    elif args.memory_gib <= 0:
+        p.error(f'--memory-gib {args.memory_gib:g}: must be > 0')
+    return args
+
+
+def machine_memory_gib():
+    """MemTotal of /proc/meminfo in GiB, or DEFAULT_MEMORY_GIB where it cannot be read."""
+    try:
+        with open('/proc/meminfo') as meminfo:
+            for line in meminfo:
+                if line.startswith('MemTotal:'):
+                    return int(line.split()[1]) * 1024 / 2 ** 30  # the file counts kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return DEFAULT_MEMORY_GIB
 
 
 def power_law(d, cost):
@@ -88,7 +114,7 @@ def main():
                   label=r'FFT step, $\propto N^d \log N^d$')
         for k in grid_d:
             gib = float(args.fft_N) ** k * 16 / 2 ** 30
-            if gib > 24:  # the development machine's memory
+            if gib > args.memory_gib:  # ψ alone no longer fits in this machine's memory
                 ax.axvline(k, color='0.6', lw=0.8, ls=':')
                 ax.text(k * 1.03, ax.get_ylim()[0] * 3, f'ψ alone: {gib:.0f} GiB', rotation=90, fontsize=8,
                         color='0.4')
