@@ -1,5 +1,5 @@
 // benchmark_moments: a trained model's moments against an exact reference, in
-// the layout of data/benchmarks/<problem>.npz (issue: peer benchmarks).
+// the layout of data/benchmarks/<problem>.npz (docs/benchmarks.md, docs/file-formats.md).
 //
 //   benchmark_moments --checkpoint checkpoints/bosons_d2.npz --fft-ref data/fft_ref_bosons_d2.npz \
 //                     --sampling sobol --M-test 65536 --dt 0.01 --data-out data/benchmarks/bosons_d2.npz

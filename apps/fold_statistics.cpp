@@ -3,7 +3,8 @@
 // value of F and of its condition number, at evenly spaced times (a Markdown
 // table; --data-out also writes them as NPZ). A right density never folds; the
 // reference's caustic mask watches |det F| only, which a stretch along other
-// directions can keep large while one direction folds (README, *Beyond any grid*).
+// directions can keep large while one direction folds (docs/benchmarks.md,
+// *Where the learned flow folds*).
 //
 //   fold_statistics --checkpoint checkpoints/bosons_d8.npz --M-test 1024 --n-times 21
 #include <CLI/CLI.hpp>

@@ -6,7 +6,8 @@
 //   torchrun --nproc_per_node=8 --no-python build/apps/train_morse --M 5000 …
 //
 // Several processes (RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT in the
-// environment) train one model together: see distributed.hpp and the README.
+// environment) train one model together: see distributed.hpp and
+// docs/training.md, *Several processes, GPUs and nodes*.
 #include <CLI/CLI.hpp>
 
 #include <atomic>

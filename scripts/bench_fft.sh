@@ -2,8 +2,9 @@
 # Benchmark of the split-operator FFT reference on the paper's case: the d = 4
 # Morse chain, N = 64 points per axis, L = 8, T = 3.14159, dt = 0.01 (315 rows).
 # Runs compute_fft_reference under /usr/bin/time -v and prints a Markdown table
-# row (machine, threads, wall and CPU time, peak RSS, E_exact, rows) for the
-# README. Wall time depends on what else runs; CPU time much less so.
+# row (machine, threads, wall and CPU time, peak RSS, E_exact, rows), as in
+# docs/performance.md, *The FFT reference*. Wall time depends on what else
+# runs; CPU time much less so.
 #
 #   scripts/bench_fft.sh                 # uses build/apps/compute_fft_reference
 #   BUILD_DIR=build-fft scripts/bench_fft.sh --threads 2

@@ -11,7 +11,7 @@
 # checkpoint): from the trap's ground state the pair repulsion folds
 # trajectories within t ≈ 0.3 unless the score has already learned to push
 # back, and a network trained on short times is the starting point that
-# makes the longer horizon learnable (see the README).
+# makes the longer horizon learnable (docs/benchmarks.md, *Running them*).
 # Logs: data/logs/benchmarks/<problem>_T<T>.log; checkpoint: checkpoints/<problem>.npz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,12 +53,12 @@ case $problem in
     stages=("0.25 400" "0.5 300" "0.75 300" "1.0 400")
     symmetry=()
     if ((d > 4)); then
-      # The cost per particle grows with d (README: about d^3): beyond the grids'
+      # The cost per particle grows with d (about d^3, docs/performance.md): beyond the grids'
       # reach, a quarter of the particles. T grows in steps of 0.05, because at
       # d = 8 a network trained on [0, 0.25] starts [0, 0.5] at a loss of 3e3
       # (folding trajectories, masked particles). The sorted network folds the flow
       # even so (its kink on the coincidence planes; energy drift 31 % at T = 1),
-      # the smooth pair network does not (README, *Beyond any grid*). Its last
+      # the smooth pair network does not (docs/benchmarks.md, *Beyond any grid*). Its last
       # stages get 100 epochs each: with 40, the loss climbed from 30 at T = 0.75
       # to 50 at T = 1 and the drift on [0, 1] was 5.2 % against 0.76 % on [0, 0.75].
       M=64
@@ -72,13 +72,13 @@ case $problem in
       # learn the fundamental domain x_1 ≤ … ≤ x_d, a d!-th of the space (d = 3, 4:
       # 0.65 % and 0.74 % instead of 0.96 % and 1.39 %). At d = 2 that halving does
       # not pay for the kink sort(x) puts on the plane x_1 = x_2: 1.24 % against
-      # 0.56 % without it (README).
+      # 0.56 % without it (docs/benchmarks.md, *The exchange-symmetric network*).
       symmetry=(--symmetry permutation)
     fi
     # A --symmetry among the caller's flags replaces this choice.
     has_flag --symmetry "$@" && symmetry=()
     # dt = 0.025 costs 2.5 times less than 0.01 and moves the moments of a
-    # trained d = 3 network by 3e-4 relative (README), far below the 1 % sought.
+    # trained d = 3 network by 3e-4 relative (docs/benchmarks.md), far below the 1 % sought.
     hidden=(64 64)
     # The deepsets encoder's width costs little (JetLayout::pooled_layer).
     has_flag deepsets "${symmetry[@]}" "$@" && hidden=(128 64)
@@ -90,13 +90,13 @@ case $problem in
     if ((d <= 4)); then
       fft=data/fft_ref_bosons_d$d.npz
       if [[ ! -f $fft ]]; then
-        # Grid and step from the README's convergence study.
+        # Grid and step from the convergence study in docs/benchmarks.md.
         "$bin/compute_fft_reference" --potential interacting_bosons --d "$d" --N 64 --L 3 --dt 1e-3 --T 1.0 -o "$fft"
       fi
       reference=(--fft-ref "$fft")
       # Not Gauss–Hermite: the trajectory map is steep across the coincidence
       # planes x_i = x_j, where a tensor rule puts much of its weight, and the
-      # rule converges slowly there (README); Sobol points converge.
+      # rule converges slowly there (docs/benchmarks.md, *The evaluation*); Sobol points converge.
       quadrature=(--sampling sobol --M-test 65536)
     else
       # Beyond any grid: no reference, only the symmetry and energy checks.

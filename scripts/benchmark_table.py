@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The README's benchmark table from data/benchmarks/<problem>.npz (scripts/benchmark.sh).
+"""The benchmark tables of docs/benchmarks.md from data/benchmarks/<problem>.npz (scripts/benchmark.sh).
 
     /usr/bin/python3 scripts/benchmark_table.py [--data-dir data/benchmarks]
 
@@ -47,7 +47,7 @@ def dsm_metric_table(runs):
         exact_mean_is_zero = np.max(np.abs(z['ref_means'])) < 1e-12
         mean = '— (exact mean 0)' if exact_mean_is_zero else f"{relative_l2(z['learned_means'], z['ref_means']):.1e}"
         var = f"{relative_l2(z['learned_vars'], z['ref_vars']):.1e}"
-        dsm_mean, dsm_var, source = DSM_PRINTED.get(problem, ('not found', 'not found', 'no printed value (see README)'))
+        dsm_mean, dsm_var, source = DSM_PRINTED.get(problem, ('not found', 'not found', 'no printed value (see docs/benchmarks.md)'))
         print(f'| `{problem}` | {mean} | {var} | {dsm_mean} | {dsm_var} | {source} |')
 
 

@@ -10,7 +10,8 @@
 # For the interacting bosons the map x₀ ↦ x(t) is steep across the coincidence
 # planes x_i = x_j (the repulsion pushes close pairs apart), and a tensor
 # Gauss–Hermite rule, which puts many of its nodes on those planes, converges
-# slowly there; this is the check behind the README's choice of Sobol points.
+# slowly there; this is the check behind the choice of Sobol points
+# (docs/benchmarks.md, *The evaluation: why Sobol points for the bosons*).
 set -euo pipefail
 [[ $# -ge 2 ]] || { sed -n 2,8p "$0"; exit 2; }
 for file in "$1" "$2"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CPU-sized training run of the README: the d=2 Morse chain (default
+# The CPU-sized training run of docs/training.md: the d=2 Morse chain (default
 # parameters) trained to T = π, dt = 0.01 in three stages of growing T, each
 # resuming the previous one (T is a training option, not part of the model).
 # Logs go to data/logs/, the final checkpoint to checkpoints/morse_d2.npz.

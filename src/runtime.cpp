@@ -35,8 +35,8 @@ int use_all_cores() {
 #endif
   // Less the cores other processes keep busy (the 1-minute load average):
   // a thread that waits for a core stalls every parallel region it is part
-  // of, and on the development machine 2 threads beside a load of 4 ran
-  // 3–4× slower than 1.
+  // of, and on a 2-core AMD EPYC (Debian 12) 2 threads beside a load of 4
+  // ran 3–4× slower than 1 (docs/performance.md, *Threads*).
   double load = 0;
   if (std::FILE* file = std::fopen("/proc/loadavg", "r")) {
     if (std::fscanf(file, "%lf", &load) != 1) load = 0;

@@ -35,9 +35,10 @@ EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vect
 // How near the flow x₀ ↦ x(t) comes to folding. A caustic is where
 // F = ∂x/∂x₀ turns singular; |det F| (the reference's caustic mask) sees it only
 // while no other direction stretches. At d = 8 the bosons' relative coordinates
-// stretch det F ten-thousandfold while single directions fold (README, *Beyond
-// any grid*); the smallest singular value of F sees both. Every particle counts
-// equally (mc or Sobol points, not a weighted rule).
+// stretch det F ten-thousandfold while single directions fold
+// (docs/benchmarks.md, *Where the learned flow folds*); the smallest singular
+// value of F sees both. Every particle counts equally (mc or Sobol points, not
+// a weighted rule).
 struct FoldStatistics {
   torch::Tensor t;               // (K) times
   torch::Tensor levels;          // (Q) quantile levels q in [0, 1]

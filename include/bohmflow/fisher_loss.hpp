@@ -32,7 +32,7 @@ struct FisherLossOptions {
   // smallest singular value of F. A caustic is where F turns singular; |det F|
   // sees that only while no other direction stretches, and at d = 8 the bosons'
   // relative coordinates stretch det F ten-thousandfold while single directions
-  // fold (README, *Beyond any grid*). σ_min sees both.
+  // fold (docs/benchmarks.md, *Where the learned flow folds*). σ_min sees both.
   std::string caustic_measure = "det";
   double target_clip = 100.0;      // clip each target component to ±target_clip
   int64_t chunk_size = 256;        // particles per sweep; bounds memory (d=4, 128×128: ~2 GB peak RSS); 0: all

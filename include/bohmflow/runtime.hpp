@@ -6,7 +6,7 @@ namespace bohmflow {
 // Keeps freed memory in the heap instead of returning it to the kernel.
 // Every leapfrog step allocates and frees the same large temporaries; with
 // glibc's defaults each of them is a fresh mmap whose pages fault in again,
-// which on the development machine cost 3–4× the arithmetic itself. A no-op
+// which on a 2-core AMD EPYC (Debian 12) cost 3–4× the arithmetic itself. A no-op
 // on non-glibc systems.
 void tune_memory_allocator();
 

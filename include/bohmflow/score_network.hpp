@@ -12,9 +12,10 @@
 // bosons). The MLP then only has to represent the fundamental domain
 // x_1 ≤ … ≤ x_d, a d!-th of the space, and the ensemble it moves stays
 // exactly exchange-symmetric. The price: φ's gradient can jump across the
-// planes x_i = x_j, which the pointwise Fisher loss does not see (README,
-// *The exchange-symmetric network*). (The baseline is added in the original
-// coordinates; for exchange symmetry it must be symmetric itself.)
+// planes x_i = x_j, which the pointwise Fisher loss does not see
+// (docs/benchmarks.md, *The exchange-symmetric network*). (The baseline is
+// added in the original coordinates; for exchange symmetry it must be
+// symmetric itself.)
 // With symmetry "deepsets" the first hidden layer is a per-particle encoder
 // whose outputs are averaged over the particles before the next layer:
 //   φ_θ(x, t) = MLP'( (1/d) Σ_i enc(x_i, t), t ),   enc = the first FiLM/softplus layer on one x_i,
