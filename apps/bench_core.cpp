@@ -26,9 +26,6 @@ int main(int argc, char** argv) {
   bohmflow::FisherLossOptions loss;
   std::string potential = "morse_chain";
   bohmflow::BaselineOptions baseline;
-  bohmflow::ComputeOptions compute;
-  std::string device_name;
-  int threads = 0;
   bool skip_gradient = false;
   std::string output;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
@@ -40,19 +37,14 @@ int main(int argc, char** argv) {
   app.add_option("--dt", trajectory.dt, "leapfrog step")->capture_default_str();
   app.add_option("--hidden-dims", network.hidden_dims, "hidden widths")->capture_default_str();
   app.add_option("--chunk", loss.chunk_size, "particles per loss sweep")->capture_default_str();
-  app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
-  bohmflow::apps::add_device_option(app, device_name);
-  bohmflow::apps::add_compute_options(app, compute);
+  bohmflow::apps::ComputeFlags flags(app);
   app.add_flag("--inference-only", skip_gradient, "skip the loss + gradient measurement");
   app.add_option("--data-out", output, "also write the table as NPZ (keys d, M, steps, loss_grad_seconds, "
                                        "loss_grad_rate, inference_seconds, inference_rate)");
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
-  if (threads > 0) torch::set_num_threads(threads);
   torch::Device device(torch::kCPU);
   try {
-    device = bohmflow::apps::resolve_device(device_name);
-    compute.validate(device);
+    device = flags.apply();
   } catch (const std::exception& error) {
     std::cerr << "bench_core: " << error.what() << "\n";
     return 1;
@@ -62,8 +54,8 @@ int main(int argc, char** argv) {
     if (device.is_cuda()) torch::cuda::synchronize();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  std::cout << potential << " on " << device << " (" << bohmflow::dtype_name(compute.dtype) << ", jets "
-            << bohmflow::to_string(compute.jets) << "), torch threads: " << torch::get_num_threads() << "\n\n";
+  const auto& compute = flags.compute();
+  std::cout << potential << " on " << flags.describe() << ", torch threads: " << torch::get_num_threads() << "\n\n";
 
   const int64_t steps = trajectory.n_steps() + 1;
   const int64_t full_steps = bohmflow::TrajectoryOptions{}.n_steps() + 1;  // the paper's epoch

@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
   int64_t n_times = 101;
   bool no_reference = false;
   double train_seconds = 0;
-  std::string command, device_name;
-  bohmflow::ComputeOptions compute;
+  std::string command;
   CLI::App app{"A trained model's moments against the closed form or an FFT reference."};
   const bohmflow::apps::CheckpointFlags trained(app);
   app.add_option("--fft-ref", fft_path,
@@ -44,14 +43,12 @@ int main(int argc, char** argv) {
   app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();
-  bohmflow::apps::add_device_option(app, device_name);
-  bohmflow::apps::add_compute_options(app, compute);
+  bohmflow::apps::ComputeFlags flags(app);
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
-    const auto device = bohmflow::apps::resolve_device(device_name);
-    compute.validate(device);
+    const auto device = flags.apply();
+    const auto& compute = flags.compute();
     const auto [checkpoint, model, trajectory] = trained.load(device, compute);
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);

@@ -1,6 +1,6 @@
 // Flags that name a trained checkpoint, the trajectory to run it on and the
 // starting points, shared by the drivers that evaluate one (benchmark_moments,
-// fold_statistics, gradient_spread, fig4_moments). (A header beside the apps:
+// fold_statistics, gradient_spread). (A header beside the apps:
 // each apps/*.cpp is one executable.)
 #pragma once
 
@@ -37,9 +37,7 @@ class CheckpointFlags {
   TrainedRun load(const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {}) const {
     TrainedRun run;
     run.checkpoint = load_checkpoint(path_);
-    run.model = build_model(run.checkpoint.model, device, compute.dtype);
-    run.model.network->set_jet_engine(compute.jets);
-    restore_parameters(*run.model.network, run.checkpoint, path_);
+    run.model = load_model(path_, device, compute);
     run.trajectory = trained_trajectory(run.checkpoint);
     if (T_) run.trajectory.T = *T_;
     if (dt_) run.trajectory.dt = *dt_;

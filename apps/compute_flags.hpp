@@ -1,16 +1,19 @@
-// --device, --jets and --dtype, shared by the drivers that run a network
-// (train_morse, bench_core, fig4_moments, benchmark_moments). (A header beside
-// the apps: each apps/*.cpp is one executable.)
+// --device, --jets, --dtype and --threads, shared by every driver that runs a
+// network. (A header beside the apps: each apps/*.cpp is one executable.)
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
+#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/types.h>
 
+#include "bohmflow/runtime.hpp"
 #include "bohmflow/score_network.hpp"
 
 namespace bohmflow::apps {
@@ -31,6 +34,19 @@ void add_parsed_option(CLI::App& app, const std::string& flag, T& target, const 
          },
          help)
       ->default_str(shown);
+}
+
+// A check that a number is at least `low`, whose message names the bound
+// only (CLI11's Range would print the upper bound's 300 digits).
+inline CLI::Validator at_least(double low) {
+  return CLI::Validator(
+      [low](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+        if (!(value >= low)) return "must be >= " + CLI::detail::to_string(low) + ", got " + text;
+        return {};
+      },
+      ">=" + CLI::detail::to_string(low));
 }
 
 // --jets auto|fused|generic and --dtype float64|float32 onto ComputeOptions
@@ -75,5 +91,51 @@ inline torch::Device resolve_device(std::string name, int local_rank = 0) {
   }
   return device;
 }
+
+// Where and how a driver runs its network: --device, --jets, --dtype and
+// --threads, checked together by apply() before any work.
+class ComputeFlags {
+ public:
+  explicit ComputeFlags(CLI::App& app) : ComputeFlags(app, own_) {}
+  // Binds --jets and --dtype onto `compute` (e.g. TrainingOptions::compute).
+  ComputeFlags(CLI::App& app, ComputeOptions& compute) : compute_(compute) {
+    add_device_option(app, device_name_);
+    add_compute_options(app, compute_);
+    app.add_option("--threads", threads_,
+                   "intra-op threads per process (0: the idle cores; several ranks on a node share them)")
+        ->capture_default_str()
+        ->check(at_least(0));
+  }
+
+  // Sets the process's threads and returns the device, checked against
+  // --jets and --dtype. `local_rank` picks the GPU of a bare "cuda";
+  // `ranks_per_node` processes on one CPU node share its cores.
+  torch::Device apply(int local_rank = 0, int ranks_per_node = 1) {
+    tune_runtime();
+    device_ = resolve_device(device_name_, local_rank);
+    compute_.validate(device_);
+    int threads = threads_;
+    if (threads == 0 && device_.is_cpu() && ranks_per_node > 1) {
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_per_node);
+    }
+    if (threads > 0) at::set_num_threads(threads);
+    return device_;
+  }
+
+  const ComputeOptions& compute() const { return compute_; }
+  ComputeOptions& compute() { return compute_; }
+  const torch::Device& device() const { return device_; }
+  // "cuda:0, float32, jets generic": for a run's first line.
+  std::string describe() const {
+    return device_.str() + ", " + dtype_name(compute_.dtype) + ", jets " + to_string(compute_.jets);
+  }
+
+ private:
+  std::string device_name_;
+  ComputeOptions own_;
+  ComputeOptions& compute_;
+  int threads_ = 0;  // 0: tune_runtime's choice
+  torch::Device device_{torch::kCPU};
+};
 
 }  // namespace bohmflow::apps

@@ -22,8 +22,6 @@ int main(int argc, char** argv) {
   std::string output = "data/fig4_moments.npz";
   bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
-  std::string device_name;
-  bohmflow::ComputeOptions compute;
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
@@ -31,14 +29,12 @@ int main(int argc, char** argv) {
                                        "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
-  bohmflow::apps::add_device_option(app, device_name);
-  bohmflow::apps::add_compute_options(app, compute);
+  bohmflow::apps::ComputeFlags flags(app);
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
-    const auto device = bohmflow::apps::resolve_device(device_name);
-    compute.validate(device);
+    const auto device = flags.apply();
+    const auto& compute = flags.compute();
     const auto fft = bohmflow::Npz::load(fft_path);
     const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
     // The system of the FFT file: every parameter of that potential it stores.
@@ -55,7 +51,7 @@ int main(int argc, char** argv) {
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     const int64_t M = points.x0.size(0);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps, "
-              << model.system->label() << "\n";
+              << model.system->label() << " (" << flags.describe() << ")\n";
     const auto path =
         bohmflow::propagate(*model.system, *model.network, points.x0.to(device, compute.dtype), trajectory);
     const auto moments = bohmflow::ensemble_moments(

@@ -17,6 +17,7 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "checkpoint_flags.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string output;
@@ -25,7 +26,6 @@ int main(int argc, char** argv) {
   sampling.count = 1024;
   int64_t n_times = 21;
   std::vector<double> levels{0.0, 0.01, 0.1, 0.5};
-  int threads = 0;
   CLI::App app{"Quantiles of |det F|, σ_min(F) and σ_max/σ_min along a checkpoint's trajectories."};
   const bohmflow::apps::CheckpointFlags trained(app);
   // Quantiles count every particle once: equally weighted points only.
@@ -34,18 +34,18 @@ int main(int argc, char** argv) {
   app.add_option("--quantiles", levels, "levels q: the q-quantile of |det F| and σ_min, the (1 − q)-quantile of the condition")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
+  bohmflow::apps::ComputeFlags compute(app);
   app.add_option("--data-out", output, "also write t, levels, abs_det_F, min_singular_F, condition_F as NPZ");
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
-  if (threads > 0) torch::set_num_threads(threads);
   try {
-    const auto [checkpoint, model, trajectory] = trained.load();
+    const auto device = compute.apply();
+    const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << model.system->label() << ": " << points.describe << ", " << trajectory.n_steps() << " steps of "
-              << trajectory.dt << "\n\n";
-    const auto path = bohmflow::propagate(*model.system, *model.network, points.x0, trajectory, /*with_F=*/true);
+              << trajectory.dt << " (" << compute.describe() << ")\n\n";
+    const auto path = bohmflow::propagate(*model.system, *model.network,
+                                          points.x0.to(device, compute.compute().dtype), trajectory, /*with_F=*/true);
     const auto stats =
         bohmflow::fold_statistics(path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), levels);
 

@@ -14,27 +14,25 @@
 
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/fisher_loss.hpp"
-#include "bohmflow/runtime.hpp"
 #include "checkpoint_flags.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   bohmflow::SamplingOptions sampling;
   sampling.count = 64;
   int repeats = 10;
-  int threads = 0;
   CLI::App app{"Scatter of the Fisher loss and its gradient over batches: mc against sobol."};
   const bohmflow::apps::CheckpointFlags trained(app);
   app.add_option("--M", sampling.count, "particles per batch")->capture_default_str();
   app.add_option("--repeats", repeats, "batches per rule")->capture_default_str();
   app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
-  app.add_option("--threads", threads, "torch threads (0: all cores)")->capture_default_str();
+  bohmflow::apps::ComputeFlags compute(app);
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
-  if (threads > 0) torch::set_num_threads(threads);
   try {
-    const auto [checkpoint, model, trajectory] = trained.load();
-    std::cout << model.system->label() << ", T = " << trajectory.T << ", dt = " << trajectory.dt << ", "
-              << repeats << " batches of M = " << sampling.count << " per rule\n\n"
+    const auto device = compute.apply();
+    const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
+    std::cout << model.system->label() << " (" << compute.describe() << "), T = " << trajectory.T
+              << ", dt = " << trajectory.dt << ", " << repeats << " batches of M = " << sampling.count << " per rule\n\n"
               << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";
     double mc_variance = 0;
     for (const std::string method : {"mc", "sobol"}) {

@@ -14,7 +14,7 @@
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/psi_snapshots.hpp"
-#include "bohmflow/runtime.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
@@ -31,15 +31,16 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed, "seed of the initial positions")->capture_default_str();
   app.add_option("--batch", options.batch, "particles propagated together")->capture_default_str();
   app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
+  bohmflow::apps::ComputeFlags compute(app);
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
   try {
     options.validate();
     const auto start = std::chrono::steady_clock::now();
-    const auto model = bohmflow::load_model(checkpoint_path);
+    const auto device = compute.apply();
+    const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
     const auto psi = bohmflow::load_psi_snapshots(psi_path);
     std::cout << "propagating M=" << options.M << " particles with F, " << model.system->label()
-              << ", against " << psi.size() << " snapshots of " << psi_path << "\n";
+              << ", against " << psi.size() << " snapshots of " << psi_path << " (" << compute.describe() << ")\n";
     bohmflow::ProgressReporter progress(options.M, "particles");
     const auto result = bohmflow::reverse_kl(
         *model.system, *model.network, psi, options,

@@ -14,8 +14,8 @@
 
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/psi_snapshots.hpp"
-#include "bohmflow/runtime.hpp"
 #include "bohmflow/score_field.hpp"
+#include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
@@ -36,11 +36,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--float32", options.single_precision, "store s and rho as float32");
   app.add_option("--data-out", output, "output NPZ (compressed)")->capture_default_str();
+  bohmflow::apps::ComputeFlags compute(app);
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
   try {
     const auto start = std::chrono::steady_clock::now();
-    const auto model = bohmflow::load_model(checkpoint_path);
+    const auto device = compute.apply();
+    const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
     std::unique_ptr<bohmflow::PsiSnapshots> psi;
     if (!psi_path.empty()) {
       psi = std::make_unique<bohmflow::PsiSnapshots>(bohmflow::load_psi_snapshots(psi_path));
@@ -56,7 +57,8 @@ int main(int argc, char** argv) {
     std::cout << "score on the (x_" << slice.di << ", x_" << slice.dj << ") slice, "
               << slice.gi.size() << "x" << slice.gj.size() << " points, times";
     for (double t : slice.times) std::cout << " " << t;
-    std::cout << (psi ? ", with the exact slice density" : ", no density (no --psi)") << "\n"
+    std::cout << (psi ? ", with the exact slice density" : ", no density (no --psi)") << " ("
+              << compute.describe() << ")\n"
               << "saved " << output << " in " << seconds << " s\n";
   } catch (const std::exception& error) {
     std::cerr << "score_field: " << error.what() << "\n";

@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include <torch/torch.h>
 
@@ -69,9 +68,8 @@ int main(int argc, char** argv) {
   bohmflow::ModelArgs model;
   bohmflow::TrainingOptions training;
   bohmflow::DistributedOptions distributed;
-  std::string resume_path, device_name, grad_mode = "jacfwd";
+  std::string resume_path, grad_mode = "jacfwd";
   double resume_lr = 0;  // 0: a resumed run continues with the checkpoint's lr
-  int threads = 0;
 
   CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
   bohmflow::apps::add_potential_option(app, model.potential);
@@ -145,15 +143,11 @@ int main(int argc, char** argv) {
   app.add_option("--sampling", training.sampling,
                  "each epoch's particles: mc (independent draws) | sobol (scrambled Sobol points, a fresh shift per epoch)")
       ->capture_default_str();
-  bohmflow::apps::add_device_option(app, device_name);
-  bohmflow::apps::add_compute_options(app, training.compute);
-  app.add_option("--threads", threads, "intra-op threads per process (0: the idle cores; with several ranks, the cores shared among the node's ranks)")
-      ->capture_default_str();
+  bohmflow::apps::ComputeFlags compute(app, training.compute);
   app.add_option("--dist-timeout", distributed.timeout_s,
                  "seconds before a missing rank or a stalled collective is an error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  bohmflow::tune_runtime();
 
   try {
     const double timeout = distributed.timeout_s;
@@ -162,16 +156,10 @@ int main(int argc, char** argv) {
     distributed.validate();
     training.validate(distributed.world_size);
 
-    const auto device = bohmflow::apps::resolve_device(device_name, distributed.local_rank);
-    training.compute.validate(device);
-    if (threads < 0) throw std::invalid_argument("--threads " + std::to_string(threads) + ": must be >= 0");
-    // One process: tune_runtime() took the idle cores. Several on one node share them.
-    if (threads == 0 && device.is_cpu() && distributed.world_size > 1) {
-      const char* local = std::getenv("LOCAL_WORLD_SIZE");
-      const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
-      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_node);
-    }
-    if (threads > 0) torch::set_num_threads(threads);
+    // Several ranks on one CPU node share its cores.
+    const char* local = std::getenv("LOCAL_WORLD_SIZE");
+    const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
+    const auto device = compute.apply(distributed.local_rank, per_node);
 
     // Everything the flags can get wrong is checked before the rendezvous.
     bohmflow::build_model(model);

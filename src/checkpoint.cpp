@@ -164,9 +164,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   npz.save(path);
 }
 
-Model load_model(const std::string& path, const torch::Device& device) {
+Model load_model(const std::string& path, const torch::Device& device, const ComputeOptions& compute) {
   const auto checkpoint = load_checkpoint(path);
-  auto model = build_model(checkpoint.model, device);
+  auto model = build_model(checkpoint.model, device, compute.dtype);
+  model.network->set_jet_engine(compute.jets);
   restore_parameters(*model.network, checkpoint, path);
   return model;
 }

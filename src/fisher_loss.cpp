@@ -185,15 +185,15 @@ GradientSpread gradient_spread(const System& system, const ScoreNetImpl& network
   for (int r = 0; r < repeats; ++r) {
     SamplingOptions batch = sampling;
     batch.seed = sampling.seed + static_cast<uint64_t>(r);
-    const auto x0 = initial_positions(system, batch).x0.to(parameters.front().device());
+    const auto x0 = initial_positions(system, batch).x0.to(parameters.front().options());
     zero_gradients();
     losses.push_back(fisher_loss(system, network, x0, trajectory, {}, options, true).loss);
     std::vector<torch::Tensor> flat;
     for (const auto& p : parameters) {
-      flat.push_back(p.grad().defined() ? p.grad().reshape({-1}).to(torch::kFloat64)
+      flat.push_back(p.grad().defined() ? p.grad().reshape({-1}).to(torch::kCPU, torch::kFloat64)
                                         : torch::zeros({p.numel()}, torch::kFloat64));
     }
-    gradients.push_back(torch::cat(flat).cpu());
+    gradients.push_back(torch::cat(flat));
   }
   zero_gradients();
   const auto g = torch::stack(gradients);

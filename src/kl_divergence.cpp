@@ -113,9 +113,10 @@ KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const Psi
     log_exact.push_back(torch::log(psi.density(k) + options.floor));
   }
 
+  // Drawn in float64 on the host, so the particles do not depend on the device.
   const auto params = network.parameters().front().options();
   torch::manual_seed(options.seed);
-  const auto x0 = sample_initial_positions(system, options.M, params);
+  const auto x0 = sample_initial_positions(system, options.M, torch::kFloat64).to(params);
   std::vector<std::vector<torch::Tensor>> log_learned(S), log_reference(S);  // per batch, (B)
   for (int64_t start = 0; start < options.M; start += options.batch) {
     const auto batch = x0.slice(0, start, std::min(start + options.batch, options.M));

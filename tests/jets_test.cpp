@@ -6,11 +6,14 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/fisher_loss.hpp"
+#include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/score_network.hpp"
 #include "test_support.hpp"
@@ -231,6 +234,80 @@ TEST(JetsCli, ComputeFlagsNameThemselves) {
     EXPECT_NE(std::system(command.c_str()), 0) << row.flags;
     EXPECT_NE(read_text(err).find(row.fragment), std::string::npos) << row.flags << ": " << read_text(err);
     EXPECT_FALSE(std::filesystem::exists(scratch_path("never.npz"))) << row.flags;
+  }
+}
+
+// Every evaluation app runs its network through either engine and dtype:
+// --jets generic gives the fused numbers, --dtype float32 nearly them.
+TEST(JetsCli, EvaluationAppsTakeEveryEngine) {
+  const std::string apps = std::string(BOHMFLOW_APPS_DIR) + "/";
+  const std::string source = std::string(BOHMFLOW_SOURCE_DIR) + "/";
+  const std::string checkpoint = source + "checkpoints/morse_d2.npz";
+  // Exact ψ snapshots of the same system, for kl_divergence.
+  const auto fft = scratch_path("fft.npz").string(), psi = scratch_path("psi.npz").string();
+  const auto fft_command = apps + "compute_fft_reference --d 2 --N 32 --L 8 --T 0.3 --dt 0.01 --threads 1 -o " +
+                           fft + " --save-psi-at 0 0.3 --psi-out " + psi + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(fft_command.c_str()), 0);
+  struct Row {
+    std::string app, flags;
+  };
+  const std::vector<Row> rows = {
+      {"fig4_moments", "--checkpoint " + checkpoint + " --fft-ref " + fft + " --M-test 64 --n-times 4"},
+      {"benchmark_moments", "--checkpoint " + checkpoint + " --no-reference --T 0.3 --M-test 64 --n-times 4"},
+      {"fold_statistics", "--checkpoint " + checkpoint + " --T 0.3 --M-test 64 --n-times 4"},
+      {"score_field", "--checkpoint " + checkpoint + " --grid-N 8 --grid-L 3 --times 0 0.3"},
+      {"kl_divergence", "--checkpoint " + checkpoint + " --psi " + psi + " --M 64 --batch 32"},
+  };
+  for (const auto& row : rows) {
+    std::map<std::string, Npz> outputs;
+    for (const std::string compute : {"--jets fused", "--jets generic", "--dtype float32"}) {
+      const auto out = scratch_path(row.app + ".npz").string(), log = scratch_path(row.app + ".log").string();
+      std::filesystem::remove(out);
+      const auto command = apps + row.app + " " + row.flags + " --threads 1 --device cpu " + compute +
+                           " --data-out " + out + " > " + log + " 2>&1";
+      ASSERT_EQ(std::system(command.c_str()), 0) << command << "\n" << read_text(log);
+      outputs.emplace(compute, Npz::load(out));
+    }
+    const auto& fused = outputs.at("--jets fused");
+    size_t compared = 0;
+    for (const auto& key : fused.keys()) {
+      const auto dtype = fused.at(key).dtype;
+      if (dtype != DType::Float64 && dtype != DType::Float32) continue;
+      const auto want = fused.tensor(key);
+      const auto ok = torch::isfinite(want);
+      ASSERT_TRUE(ok.any().item<bool>()) << row.app << " " << key;
+      const auto values = [&](const std::string& compute) {
+        return torch::where(ok, outputs.at(compute).tensor(key).to(torch::kFloat64), want.to(torch::kFloat64));
+      };
+      EXPECT_LT(relative_gap(values("--jets generic"), want), 1e-10) << row.app << " " << key;
+      EXPECT_LT(relative_gap(values("--dtype float32"), want), 1e-3) << row.app << " " << key;
+      ++compared;
+    }
+    EXPECT_GE(compared, 3u) << row.app;
+  }
+}
+
+// The compute flags of every app that runs a network fail the same way.
+TEST(JetsCli, EvaluationAppsNameBadComputeFlags) {
+  const std::string apps = std::string(BOHMFLOW_APPS_DIR) + "/";
+  const std::string checkpoint = std::string(BOHMFLOW_SOURCE_DIR) + "/checkpoints/morse_d2.npz";
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"--jets fast", "--jets"}, {"--dtype float16", "--dtype"}, {"--threads -1", "--threads: must be >= 0"}};
+  if (!torch::cuda::is_available()) rows.push_back({"--device cuda", "--device cuda"});
+  const std::string C = " --checkpoint " + checkpoint, O = " --data-out " + scratch_path("never.npz").string();
+  const std::vector<std::pair<std::string, std::string>> apps_args = {
+      {"fig4_moments", C + O},       {"benchmark_moments", C + " --no-reference" + O},
+      {"fold_statistics", C + O},    {"gradient_spread", C},
+      {"score_field", C + O},        {"kl_divergence", C + " --psi " + checkpoint + O},
+      {"bench_core", " --d 2 --M 8" + O}};
+  for (const auto& [app, args] : apps_args) {
+    for (const auto& [flags, fragment] : rows) {
+      const auto err = scratch_path("err.txt").string(), out = scratch_path("never.npz").string();
+      const auto command = apps + app + args + " " + flags + " > /dev/null 2> " + err;
+      EXPECT_NE(std::system(command.c_str()), 0) << app << " " << flags;
+      EXPECT_NE(read_text(err).find(fragment), std::string::npos) << app << " " << flags << ": " << read_text(err);
+      EXPECT_FALSE(std::filesystem::exists(out)) << app << " " << flags;
+    }
   }
 }
 

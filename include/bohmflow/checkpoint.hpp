@@ -72,7 +72,9 @@ struct Model {
 // and then moved to `device` and `dtype`.
 Model build_model(const ModelArgs& args, const torch::Device& device = torch::kCPU,
                   torch::Dtype dtype = torch::kFloat64);
-Model load_model(const std::string& path, const torch::Device& device = torch::kCPU);
+// A checkpoint's model on `device`, in `compute`'s dtype and jet engine.
+Model load_model(const std::string& path, const torch::Device& device = torch::kCPU,
+                 const ComputeOptions& compute = {});
 
 // Copies a network's parameters into / out of a checkpoint.
 void store_parameters(const ScoreNetImpl& network, Checkpoint& checkpoint);
