@@ -53,14 +53,10 @@ torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure
   throw std::invalid_argument("caustic_measure '" + measure + "': must be det or singular");
 }
 
-FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
-                             const torch::Tensor& x0_all, const TrajectoryOptions& trajectory,
-                             const std::vector<int64_t>& selected_steps,
-                             const FisherLossOptions& options, bool accumulate_gradient) {
-  trajectory.validate();
-  options.validate();
-  const int64_t n = trajectory.n_steps();
-  const double dt = trajectory.dt;
+namespace {
+
+// Which steps 0…n enter L (all when `selected_steps` is empty).
+std::vector<bool> step_mask(int64_t n, const std::vector<int64_t>& selected_steps) {
   std::vector<bool> selected(n + 1, selected_steps.empty());
   for (auto step : selected_steps) {
     if (step < 0 || step > n) {
@@ -69,6 +65,125 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
     }
     selected[step] = true;
   }
+  return selected;
+}
+
+// One chunk's trajectories and what the loss needs of them.
+struct Sweep {
+  const System& system;
+  const ScoreNetImpl& network;
+  const torch::Tensor& x0;
+  const TrajectoryOptions& trajectory;
+  const std::vector<bool>& selected;
+  const FisherLossOptions& options;
+};
+
+struct ForwardResult {
+  std::vector<LeapfrogState> states;  // every pre-kick state, for the backward sweep
+  torch::Tensor min_det;              // min over selected steps of |det F|, per particle
+  torch::Tensor keep;                 // 1 where the caustic measure stays above the threshold
+  torch::Tensor squared_sum;          // Σ over selected steps of |s_θ − y|² (without gradient only)
+};
+
+// Forward without a graph: the caustic mask and, without gradient, the loss.
+ForwardResult forward_sweep(const Sweep& sweep, bool keep_states) {
+  const auto& x0 = sweep.x0;
+  const int64_t n = sweep.trajectory.n_steps();
+  const double dt = sweep.trajectory.dt;
+  ForwardResult out;
+  out.min_det = torch::full({x0.size(0)}, std::numeric_limits<double>::infinity(), x0.options());
+  auto min_fold = out.min_det.clone();
+  out.squared_sum = torch::zeros({x0.size(0)}, x0.options());
+  torch::NoGradGuard no_grad;
+  auto state = initial_state(sweep.system, x0, ScoreOrder::kTangent);
+  for (int64_t step = 0; step <= n; ++step) {
+    if (keep_states) out.states.push_back(state);
+    auto result_step = leapfrog_step(sweep.system, sweep.network, state, step * dt, dt, step == 0, step == n,
+                                     ScoreOrder::kTangent);
+    if (sweep.selected[step]) {
+      out.min_det = torch::minimum(out.min_det, torch::linalg_det(result_step.at.F).abs());
+      min_fold = torch::minimum(min_fold, caustic_measure(result_step.at.F, sweep.options.caustic_measure));
+      if (!keep_states) {
+        out.squared_sum += squared_error(sweep.system, result_step, x0, sweep.options.target_clip);
+      }
+    }
+    state = std::move(result_step.next);
+  }
+  out.keep = (min_fold >= sweep.options.caustic_threshold).to(x0.scalar_type());
+  return out;
+}
+
+// p.grad += g for every parameter that `g` reaches.
+void accumulate_gradients(std::vector<torch::Tensor>& parameters, const std::vector<torch::Tensor>& grads) {
+  for (size_t k = 0; k < parameters.size(); ++k) {
+    const auto& g = grads[k];
+    if (!g.defined()) continue;
+    auto& accumulated = parameters[k].mutable_grad();
+    if (accumulated.defined()) accumulated = accumulated + g;
+    else accumulated = g.clone();
+  }
+}
+
+// Backward with per-step recomputation: from step n down, each step is rerun
+// from its stored state with a graph, and the adjoint of the next state plus
+// that step's loss flow back into the parameters. Returns the chunk's loss.
+torch::Tensor backward_sweep(const Sweep& sweep, std::vector<LeapfrogState>& states, const torch::Tensor& weight,
+                             std::vector<torch::Tensor>& parameters) {
+  const int64_t n = sweep.trajectory.n_steps();
+  const double dt = sweep.trajectory.dt;
+  auto loss_sum = torch::zeros({}, sweep.x0.options());
+  std::vector<torch::Tensor> adjoint;  // of the next state, undefined at the end
+  for (int64_t step = n; step >= 0; --step) {
+    const auto leaf = leaf_copy(states[step]);
+    states[step] = LeapfrogState{};  // free as we go
+    auto result_step = leapfrog_step(sweep.system, sweep.network, leaf, step * dt, dt, step == 0, step == n,
+                                     ScoreOrder::kTangent);
+    std::vector<torch::Tensor> outputs, grad_outputs;
+    if (sweep.selected[step]) {
+      const auto loss =
+          (weight * squared_error(sweep.system, result_step, sweep.x0, sweep.options.target_clip)).sum();
+      loss_sum = loss_sum + loss.detach();
+      outputs.push_back(loss);
+      grad_outputs.push_back(torch::ones_like(loss));
+    }
+    if (step < n) {
+      const auto next = state_tensors(result_step.next);
+      for (size_t k = 0; k < next.size(); ++k) {
+        outputs.push_back(next[k]);
+        grad_outputs.push_back(adjoint[k]);
+      }
+    }
+    const auto shapes = state_tensors(leaf);
+    if (outputs.empty()) {  // last step not selected: nothing flows back yet
+      adjoint.clear();
+      for (const auto& t : shapes) adjoint.push_back(torch::zeros_like(t));
+      continue;
+    }
+    auto inputs = shapes;
+    inputs.insert(inputs.end(), parameters.begin(), parameters.end());
+    const auto grads = torch::autograd::grad(outputs, inputs, grad_outputs,
+                                             /*retain_graph=*/false, /*create_graph=*/false,
+                                             /*allow_unused=*/true);
+    const auto n_state = static_cast<std::ptrdiff_t>(shapes.size());
+    accumulate_gradients(parameters, {grads.begin() + n_state, grads.end()});
+    // Undefined adjoints (no dependence) become zeros for the next sweep.
+    adjoint.assign(grads.begin(), grads.begin() + n_state);
+    for (size_t k = 0; k < adjoint.size(); ++k) {
+      if (!adjoint[k].defined()) adjoint[k] = torch::zeros_like(shapes[k]);
+    }
+  }
+  return loss_sum;
+}
+
+}  // namespace
+
+FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
+                             const torch::Tensor& x0_all, const TrajectoryOptions& trajectory,
+                             const std::vector<int64_t>& selected_steps,
+                             const FisherLossOptions& options, bool accumulate_gradient) {
+  trajectory.validate();
+  options.validate();
+  const auto selected = step_mask(trajectory.n_steps(), selected_steps);
   const double n_selected = static_cast<double>(std::count(selected.begin(), selected.end(), true));
   const int64_t M_total = x0_all.size(0);
   const int64_t chunk = options.chunk_size > 0 ? options.chunk_size : M_total;
@@ -80,86 +195,14 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
   auto loss_sum = scalar(0), min_abs_det = scalar(std::numeric_limits<double>::infinity()), kept = scalar(0);
   for (int64_t start = 0; start < M_total; start += chunk) {
     const auto x0 = x0_all.narrow(0, start, std::min(chunk, M_total - start));
-    // Forward: keep every pre-kick state, find the caustic mask.
-    std::vector<LeapfrogState> states;
-    auto min_det = torch::full({x0.size(0)}, std::numeric_limits<double>::infinity(), x0.options());
-    auto min_fold = min_det.clone();
-    torch::Tensor squared_sum = torch::zeros({x0.size(0)}, x0.options());
-    {
-      torch::NoGradGuard no_grad;
-      auto state = initial_state(system, x0, ScoreOrder::kTangent);
-      for (int64_t step = 0; step <= n; ++step) {
-        if (accumulate_gradient) states.push_back(state);
-        auto result_step = leapfrog_step(system, network, state, step * dt, dt, step == 0, step == n,
-                                         ScoreOrder::kTangent);
-        if (selected[step]) {
-          min_det = torch::minimum(min_det, torch::linalg_det(result_step.at.F).abs());
-          min_fold = torch::minimum(min_fold, caustic_measure(result_step.at.F, options.caustic_measure));
-          if (!accumulate_gradient) {
-            squared_sum += squared_error(system, result_step, x0, options.target_clip);
-          }
-        }
-        state = std::move(result_step.next);
-      }
-    }
-    const auto keep = (min_fold >= options.caustic_threshold).to(x0.scalar_type());
-    min_abs_det = torch::minimum(min_abs_det, min_det.min());
-    kept = kept + keep.sum();
-    // Weight of step n's squared error in L.
-    const auto weight = keep / (n_selected * static_cast<double>(M_total));
-    if (!accumulate_gradient) {
-      loss_sum = loss_sum + (weight * squared_sum).sum();
-      continue;
-    }
-
-    // Backward with per-step recomputation.
-    std::vector<torch::Tensor> adjoint;  // of the next state, undefined at the end
-    for (int64_t step = n; step >= 0; --step) {
-      const auto leaf = leaf_copy(states[step]);
-      states[step] = LeapfrogState{};  // free as we go
-      auto result_step = leapfrog_step(system, network, leaf, step * dt, dt, step == 0, step == n,
-                                       ScoreOrder::kTangent);
-      std::vector<torch::Tensor> outputs, grad_outputs;
-      if (selected[step]) {
-        const auto loss = (weight * squared_error(system, result_step, x0, options.target_clip)).sum();
-        loss_sum = loss_sum + loss.detach();
-        outputs.push_back(loss);
-        grad_outputs.push_back(torch::ones_like(loss));
-      }
-      if (step < n) {
-        const auto next = state_tensors(result_step.next);
-        for (size_t k = 0; k < next.size(); ++k) {
-          outputs.push_back(next[k]);
-          grad_outputs.push_back(adjoint[k]);
-        }
-      }
-      if (outputs.empty()) {  // last step not selected: nothing flows back yet
-        adjoint.clear();
-        for (const auto& t : state_tensors(result_step.at)) adjoint.push_back(torch::zeros_like(t));
-        continue;
-      }
-      auto inputs = state_tensors(leaf);
-      inputs.insert(inputs.end(), parameters.begin(), parameters.end());
-      const auto grads = torch::autograd::grad(outputs, inputs, grad_outputs,
-                                               /*retain_graph=*/false, /*create_graph=*/false,
-                                               /*allow_unused=*/true);
-      adjoint.assign(grads.begin(), grads.begin() + 6);
-      for (auto& a : adjoint) {
-        if (!a.defined()) a = torch::Tensor();
-      }
-      for (size_t k = 0; k < parameters.size(); ++k) {
-        const auto& g = grads[6 + k];
-        if (!g.defined()) continue;
-        auto& accumulated = parameters[k].mutable_grad();
-        if (accumulated.defined()) accumulated = accumulated + g;
-        else accumulated = g.clone();
-      }
-      // Undefined adjoints (no dependence) become zeros for the next sweep.
-      const auto shapes = state_tensors(leaf);
-      for (size_t k = 0; k < adjoint.size(); ++k) {
-        if (!adjoint[k].defined()) adjoint[k] = torch::zeros_like(shapes[k]);
-      }
-    }
+    const Sweep sweep{system, network, x0, trajectory, selected, options};
+    auto forward = forward_sweep(sweep, accumulate_gradient);
+    min_abs_det = torch::minimum(min_abs_det, forward.min_det.min());
+    kept = kept + forward.keep.sum();
+    // Weight of a step's squared error in L.
+    const auto weight = forward.keep / (n_selected * static_cast<double>(M_total));
+    loss_sum = loss_sum + (accumulate_gradient ? backward_sweep(sweep, forward.states, weight, parameters)
+                                               : (weight * forward.squared_sum).sum());
   }
   FisherLossResult result;
   result.loss = loss_sum.item<double>();

@@ -50,6 +50,11 @@ enum class JetLevel {
 // the GPU path). Both compute the same sums in the same order of terms.
 enum class JetKernel { kFused, kGeneric };
 
+// Table shapes shared by the table builder (jet_tables.cpp) and the kernels.
+constexpr int kMaxFactors = 4;                      // factors of one Faà di Bruno term
+constexpr int kTermColumns = 3 + kMaxFactors;       // output, σ order, n factors, factor ids
+constexpr int64_t kFirstRows = 4;                   // rows of [W; 1] per stream: order 4 or traced |β| = 3
+
 class JetLayout {
  public:
   JetLayout(int d, JetLevel level);
@@ -125,7 +130,11 @@ class JetLayout {
     std::array<torch::Tensor, 4> term_output, term_sigma, term_factors, term_coefficients;
   };
   const DeviceTables& tables(const torch::Device& device) const;
+  // The tables, built once by the constructor (jet_tables.cpp).
   void build_tables();
+  void build_term_tables();
+  void build_layer_tables();
+  void build_dense_tables();
   torch::Tensor dense(const torch::Tensor& X, const torch::Tensor& index, int order) const;
   torch::Tensor full_dense(const torch::Tensor& X, int order) const;
 

@@ -64,6 +64,53 @@ bool set_vector_parameter(std::vector<double>& values, int d, const std::string&
   return true;
 }
 
+// Each system's parameters, named once: the registry's overrides and
+// System::parameters() both read these tables ("d" is common to all).
+template <typename Options, typename Value = double>
+struct Field {
+  const char* name;
+  Value Options::*member;
+};
+template <typename Options>
+using Fields = std::vector<Field<Options>>;
+
+const Fields<MorseChainOptions> kMorseChainFields = {
+    {"D", &MorseChainOptions::D},   {"beta", &MorseChainOptions::beta}, {"lam", &MorseChainOptions::lam},
+    {"q0", &MorseChainOptions::q0}, {"sigma0", &MorseChainOptions::sigma0}, {"hbar", &MorseChainOptions::hbar},
+    {"mass", &MorseChainOptions::mass}};
+const Fields<DoubleWellOptions> kDoubleWellFields = {
+    {"a", &DoubleWellOptions::a},       {"D", &DoubleWellOptions::D}, {"sigma0", &DoubleWellOptions::sigma0},
+    {"hbar", &DoubleWellOptions::hbar}, {"mass", &DoubleWellOptions::mass}};
+const Fields<InteractingBosonsOptions> kInteractingBosonsFields = {
+    {"omega", &InteractingBosonsOptions::omega},   {"g", &InteractingBosonsOptions::g},
+    {"s2", &InteractingBosonsOptions::s2},         {"mean", &InteractingBosonsOptions::mean},
+    {"sigma0", &InteractingBosonsOptions::sigma0}, {"phase", &InteractingBosonsOptions::phase},
+    {"hbar", &InteractingBosonsOptions::hbar},     {"mass", &InteractingBosonsOptions::mass}};
+const Fields<HarmonicOptions> kHarmonicFields = {{"hbar", &HarmonicOptions::hbar},
+                                                 {"mass", &HarmonicOptions::mass}};
+// Per-axis parameters: "name" sets every axis, "name_i" one.
+const std::vector<Field<HarmonicOptions, std::vector<double>>> kHarmonicAxes = {
+    {"omega", &HarmonicOptions::omega}, {"centre", &HarmonicOptions::centre}, {"mean", &HarmonicOptions::mean},
+    {"sigma0", &HarmonicOptions::sigma0}, {"phase", &HarmonicOptions::phase}};
+
+template <typename Options>
+ParameterMap field_values(const Fields<Options>& fields, const Options& options) {
+  ParameterMap values{{"d", options.d}};
+  for (const auto& field : fields) values[field.name] = options.*field.member;
+  return values;
+}
+
+template <typename Options>
+bool set_field(const Fields<Options>& fields, Options& options, const std::string& key, double value) {
+  for (const auto& field : fields) {
+    if (key == field.name) {
+      options.*field.member = value;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 // ---- System ------------------------------------------------------------------
@@ -151,10 +198,11 @@ std::string MorseChain::label() const {
   return out.str();
 }
 
+// sigma0 as resolved (0 stands for the ground-state width).
 ParameterMap MorseChain::parameters() const {
-  return {{"d", options_.d},         {"D", options_.D},       {"beta", options_.beta},
-          {"lam", options_.lam},     {"q0", options_.q0},     {"sigma0", initial_.sigma[0]},
-          {"hbar", options_.hbar},   {"mass", options_.mass}};
+  auto values = field_values(kMorseChainFields, options_);
+  values["sigma0"] = initial_.sigma[0];
+  return values;
 }
 
 // On-site f(x) = D(1 − e)², e = e^{−βx}:
@@ -230,10 +278,7 @@ std::string DoubleWell::label() const {
   return out.str();
 }
 
-ParameterMap DoubleWell::parameters() const {
-  return {{"d", options_.d},           {"a", options_.a},       {"D", options_.D},
-          {"sigma0", options_.sigma0}, {"hbar", options_.hbar}, {"mass", options_.mass}};
-}
+ParameterMap DoubleWell::parameters() const { return field_values(kDoubleWellFields, options_); }
 
 // f(x) = D(x²/a² − 1)²:  f' = 4D(x³/a⁴ − x/a²),  f'' = 4D(3x²/a⁴ − 1/a²),  f''' = 24D x/a⁴.
 torch::Tensor DoubleWell::potential(const torch::Tensor& x) const {
@@ -285,15 +330,24 @@ void HarmonicOptions::validate() const {
 }
 
 namespace {
+// Axes a parameter leaves unset take its default: every axis when the vector
+// is empty, the NaN entries the registry leaves when only some "name_i" were given.
 HarmonicOptions with_defaults(HarmonicOptions o) {
+  const auto fill = [&o](std::vector<double>& values, const std::function<double(size_t)>& fallback) {
+    if (values.empty() && o.d > 0) values.assign(o.d, std::nan(""));
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (std::isnan(values[i])) values[i] = fallback(i);
+    }
+  };
+  fill(o.omega, [](size_t) { return 1.0; });
+  fill(o.centre, [](size_t) { return 0.0; });
+  fill(o.mean, [](size_t) { return 0.0; });
+  fill(o.phase, [](size_t) { return 0.0; });
+  fill(o.sigma0, [&o](size_t i) {
+    const double w = i < o.omega.size() ? o.omega[i] : 1.0;
+    return std::sqrt(o.hbar / (2.0 * o.mass * w));
+  });
   o.validate();
-  if (o.omega.empty()) o.omega.assign(o.d, 1.0);
-  if (o.centre.empty()) o.centre.assign(o.d, 0.0);
-  if (o.mean.empty()) o.mean.assign(o.d, 0.0);
-  if (o.phase.empty()) o.phase.assign(o.d, 0.0);
-  if (o.sigma0.empty()) {
-    for (int i = 0; i < o.d; ++i) o.sigma0.push_back(std::sqrt(o.hbar / (2.0 * o.mass * o.omega[i])));
-  }
   return o;
 }
 
@@ -316,16 +370,12 @@ std::string Harmonic::label() const {
 }
 
 ParameterMap Harmonic::parameters() const {
-  ParameterMap p{{"d", options_.d}, {"hbar", options_.hbar}, {"mass", options_.mass}};
-  for (int i = 0; i < options_.d; ++i) {
-    const std::string s = "_" + std::to_string(i);
-    p["omega" + s] = options_.omega[i];
-    p["centre" + s] = options_.centre[i];
-    p["mean" + s] = options_.mean[i];
-    p["sigma0" + s] = options_.sigma0[i];
-    p["phase" + s] = options_.phase[i];
+  auto values = field_values(kHarmonicFields, options_);
+  for (const auto& axis : kHarmonicAxes) {
+    const auto& per_axis = options_.*axis.member;
+    for (int i = 0; i < options_.d; ++i) values[axis.name + ("_" + std::to_string(i))] = per_axis[i];
   }
-  return p;
+  return values;
 }
 
 // With k_i = m ω_i²:  V = Σ ½ k_i (x_i − a_i)²,  ∇V = k ⊙ (x − a),  ∇²V = diag(k),  ∇³V = 0.
@@ -396,10 +446,11 @@ std::string InteractingBosons::label() const {
   return out.str();
 }
 
+// sigma0 as resolved (0 stands for the trap's ground-state width).
 ParameterMap InteractingBosons::parameters() const {
-  return {{"d", options_.d},         {"omega", options_.omega}, {"g", options_.g},
-          {"s2", options_.s2},       {"mean", options_.mean},   {"sigma0", initial_.sigma[0]},
-          {"phase", options_.phase}, {"hbar", options_.hbar},   {"mass", options_.mass}};
+  auto values = field_values(kInteractingBosonsFields, options_);
+  values["sigma0"] = initial_.sigma[0];
+  return values;
 }
 
 std::optional<Trap> InteractingBosons::trap() const {
@@ -482,94 +533,35 @@ Options with_dimension(const std::string& system, const ParameterMap& overrides)
   return options;
 }
 
+// A system built from `fields` and the overrides; `more` sets the keys the
+// table does not hold (returns false for an unknown one).
+template <typename SystemType, typename Options>
+Factory factory(const std::string& name, const Fields<Options>& fields,
+                std::function<bool(Options&, const std::string&, double)> more = nullptr) {
+  return [name, &fields, more](const ParameterMap& overrides) {
+    auto options = apply_overrides(name, overrides, with_dimension<Options>(name, overrides),
+                                   [&](Options& o, const std::string& key, double value) {
+                                     return set_field(fields, o, key, value) || (more && more(o, key, value));
+                                   });
+    return std::unique_ptr<System>(new SystemType(options));
+  };
+}
+
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> factories = {
-      {"morse_chain",
-       [](const ParameterMap& overrides) {
-         const std::string name = "morse_chain";
-         auto options = apply_overrides(
-             name, overrides, with_dimension<MorseChainOptions>(name, overrides),
-             [](MorseChainOptions& o, const std::string& key, double value) {
-               if (key == "D") o.D = value;
-               else if (key == "beta") o.beta = value;
-               else if (key == "lam") o.lam = value;
-               else if (key == "q0") o.q0 = value;
-               else if (key == "sigma0") o.sigma0 = value;
-               else if (key == "hbar") o.hbar = value;
-               else if (key == "mass") o.mass = value;
-               else return false;
-               return true;
-             });
-         return std::unique_ptr<System>(new MorseChain(options));
-       }},
-      {"double_well",
-       [](const ParameterMap& overrides) {
-         const std::string name = "double_well";
-         auto options = apply_overrides(
-             name, overrides, with_dimension<DoubleWellOptions>(name, overrides),
-             [](DoubleWellOptions& o, const std::string& key, double value) {
-               if (key == "a") o.a = value;
-               else if (key == "D") o.D = value;
-               else if (key == "sigma0") o.sigma0 = value;
-               else if (key == "hbar") o.hbar = value;
-               else if (key == "mass") o.mass = value;
-               else return false;
-               return true;
-             });
-         return std::unique_ptr<System>(new DoubleWell(options));
-       }},
-      {"harmonic",
-       [](const ParameterMap& overrides) {
-         const std::string name = "harmonic";
-         auto options = apply_overrides(
-             name, overrides, with_dimension<HarmonicOptions>(name, overrides),
-             [&](HarmonicOptions& o, const std::string& key, double value) {
-               if (key == "hbar") o.hbar = value;
-               else if (key == "mass") o.mass = value;
-               else {
-                 return set_vector_parameter(o.omega, o.d, "omega", key, value, name) ||
-                        set_vector_parameter(o.centre, o.d, "centre", key, value, name) ||
-                        set_vector_parameter(o.mean, o.d, "mean", key, value, name) ||
-                        set_vector_parameter(o.sigma0, o.d, "sigma0", key, value, name) ||
-                        set_vector_parameter(o.phase, o.d, "phase", key, value, name);
-               }
-               return true;
-             });
-         // Axes not set by an "_i" key take the default of that parameter.
-         const auto fill = [&](std::vector<double>& v, double fallback) {
-           for (auto& value : v) if (std::isnan(value)) value = fallback;
-         };
-         fill(options.omega, 1.0);
-         fill(options.centre, 0.0);
-         fill(options.mean, 0.0);
-         fill(options.phase, 0.0);
-         for (size_t i = 0; i < options.sigma0.size(); ++i) {
-           if (std::isnan(options.sigma0[i])) {
-             const double w = options.omega.empty() ? 1.0 : options.omega[i];
-             options.sigma0[i] = std::sqrt(options.hbar / (2.0 * options.mass * w));
-           }
-         }
-         return std::unique_ptr<System>(new Harmonic(options));
-       }},
-      {"interacting_bosons",
-       [](const ParameterMap& overrides) {
-         const std::string name = "interacting_bosons";
-         auto options = apply_overrides(
-             name, overrides, with_dimension<InteractingBosonsOptions>(name, overrides),
-             [](InteractingBosonsOptions& o, const std::string& key, double value) {
-               if (key == "omega") o.omega = value;
-               else if (key == "g") o.g = value;
-               else if (key == "s2") o.s2 = value;
-               else if (key == "mean") o.mean = value;
-               else if (key == "sigma0") o.sigma0 = value;
-               else if (key == "phase") o.phase = value;
-               else if (key == "hbar") o.hbar = value;
-               else if (key == "mass") o.mass = value;
-               else return false;
-               return true;
-             });
-         return std::unique_ptr<System>(new InteractingBosons(options));
-       }},
+      {"morse_chain", factory<MorseChain>("morse_chain", kMorseChainFields)},
+      {"double_well", factory<DoubleWell>("double_well", kDoubleWellFields)},
+      {"interacting_bosons", factory<InteractingBosons>("interacting_bosons", kInteractingBosonsFields)},
+      {"harmonic", factory<Harmonic>("harmonic", kHarmonicFields,
+                                     {[](HarmonicOptions& o, const std::string& key, double value) {
+                                       for (const auto& axis : kHarmonicAxes) {
+                                         if (set_vector_parameter(o.*axis.member, o.d, axis.name, key, value,
+                                                                  "harmonic")) {
+                                           return true;
+                                         }
+                                       }
+                                       return false;
+                                     }})},
   };
   return factories;
 }
