@@ -20,6 +20,62 @@
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
+namespace {
+
+// Checks without a reference. For a symmetric system the coordinate variances
+// differ only by sampling error (their spread at t = 0 is pure sampling); the
+// quantum energy ⟨½m|v|² + V + Q⟩ is conserved.
+void add_checks_without_reference(const bohmflow::EnsembleMoments& learned, bohmflow::Npz& npz) {
+  const auto vars = learned.sigmas.square();
+  const auto spread = (vars.amax(1) - vars.amin(1)) / vars.mean(1);  // (K)
+  const auto energy = learned.energy.to(torch::kFloat64);
+  const double energy_drift = ((energy - energy[0]).abs().max() / energy[0].abs()).item<double>();
+  npz.set("var_spread", spread);
+  npz.set("max_energy_drift", energy_drift);
+  std::cout << "max_i var_i − min_i var_i over their mean: " << spread[0].item<double>() << " at t = 0, max "
+            << spread.max().item<double>() << " over t\n"
+            << "ensemble energy: " << energy[0].item<double>() << " at t = 0, max |E(t) − E(0)|/|E(0)| = "
+            << energy_drift << "\n";
+}
+
+// The FFT file's moments at times t (it must describe `system`), or the closed form without one.
+bohmflow::ReferenceMoments reference_moments(const std::string& fft_path, const bohmflow::System& system,
+                                             const torch::Tensor& t) {
+  if (fft_path.empty()) {
+    try {
+      return bohmflow::closed_form_moments(system, t);
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument("--fft-ref (or --no-reference) is required: " + std::string(error.what()));
+    }
+  }
+  const auto fft = bohmflow::Npz::load(fft_path);
+  for (const auto& [key, value] : system.parameters()) {
+    if (fft.contains(key) && std::abs(fft.scalar_double(key) - value) > 1e-12 * std::max(1.0, std::abs(value))) {
+      throw std::invalid_argument(fft_path + ": parameter '" + key + "' is " + std::to_string(fft.scalar_double(key)) +
+                                  ", the checkpoint's system has " + std::to_string(value));
+    }
+  }
+  return bohmflow::fft_moments(fft, t, std::filesystem::path(fft_path).filename().string());
+}
+
+void add_reference_errors(const bohmflow::EnsembleMoments& learned, const bohmflow::ReferenceMoments& reference,
+                          bohmflow::Npz& npz) {
+  const auto errors = bohmflow::moment_errors(learned, reference);
+  npz.set("ref_means", reference.means);
+  npz.set("ref_vars", reference.vars);
+  npz.set("reference", reference.source);
+  npz.set("max_mean_error", errors.max_mean_error);
+  npz.set("max_rel_var_error", errors.max_rel_var_error);
+  npz.set("rms_mean_error", errors.rms_mean_error);
+  npz.set("rel_l2_var_error", errors.rel_l2_var_error);
+  std::cout << "against " << reference.source << " over " << learned.steps.size() << " times:\n"
+            << "  max |Δmean| = " << errors.max_mean_error << ", max |Δvar|/var = " << errors.max_rel_var_error
+            << "\n  RMS over t of |Δmean| = " << errors.rms_mean_error
+            << ", ‖Δvar‖/‖var‖ = " << errors.rel_l2_var_error << "\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string fft_path;
   std::string output;
@@ -74,54 +130,9 @@ int main(int argc, char** argv) {
     npz.set("T", trajectory.T);
     npz.set("dt", trajectory.dt);
 
-    // Checks without a reference. For a symmetric system the coordinate
-    // variances differ only by sampling error (their spread at t = 0 is pure
-    // sampling); the quantum energy ⟨½m|v|² + V + Q⟩ is conserved.
-    const auto vars = learned.sigmas.square();
-    const auto spread = (vars.amax(1) - vars.amin(1)) / vars.mean(1);  // (K)
-    const auto energy = learned.energy.to(torch::kFloat64);
-    const double energy_drift = ((energy - energy[0]).abs().max() / energy[0].abs()).item<double>();
-    npz.set("var_spread", spread);
-    npz.set("max_energy_drift", energy_drift);
-    std::cout << "max_i var_i − min_i var_i over their mean: " << spread[0].item<double>() << " at t = 0, max "
-              << spread.max().item<double>() << " over t\n"
-              << "ensemble energy: " << energy[0].item<double>() << " at t = 0, max |E(t) − E(0)|/|E(0)| = "
-              << energy_drift << "\n";
+    add_checks_without_reference(learned, npz);
 
-    if (!no_reference) {
-      bohmflow::ReferenceMoments reference;
-      if (!fft_path.empty()) {
-        const auto fft = bohmflow::Npz::load(fft_path);
-        // The reference must describe the checkpoint's system.
-        for (const auto& [key, value] : model.system->parameters()) {
-          if (fft.contains(key) &&
-              std::abs(fft.scalar_double(key) - value) > 1e-12 * std::max(1.0, std::abs(value))) {
-            throw std::invalid_argument(fft_path + ": parameter '" + key + "' is " +
-                                        std::to_string(fft.scalar_double(key)) + ", the checkpoint's system has " +
-                                        std::to_string(value));
-          }
-        }
-        reference = bohmflow::fft_moments(fft, learned.t, std::filesystem::path(fft_path).filename().string());
-      } else {
-        try {
-          reference = bohmflow::closed_form_moments(*model.system, learned.t);
-        } catch (const std::invalid_argument& error) {
-          throw std::invalid_argument("--fft-ref (or --no-reference) is required: " + std::string(error.what()));
-        }
-      }
-      const auto errors = bohmflow::moment_errors(learned, reference);
-      npz.set("ref_means", reference.means);
-      npz.set("ref_vars", reference.vars);
-      npz.set("reference", reference.source);
-      npz.set("max_mean_error", errors.max_mean_error);
-      npz.set("max_rel_var_error", errors.max_rel_var_error);
-      npz.set("rms_mean_error", errors.rms_mean_error);
-      npz.set("rel_l2_var_error", errors.rel_l2_var_error);
-      std::cout << "against " << reference.source << " over " << learned.steps.size() << " times:\n"
-                << "  max |Δmean| = " << errors.max_mean_error << ", max |Δvar|/var = " << errors.max_rel_var_error
-                << "\n  RMS over t of |Δmean| = " << errors.rms_mean_error
-                << ", ‖Δvar‖/‖var‖ = " << errors.rel_l2_var_error << "\n";
-    }
+    if (!no_reference) add_reference_errors(learned, reference_moments(fft_path, *model.system, learned.t), npz);
     std::filesystem::path parent = std::filesystem::path(output).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
     npz.save(output);

@@ -1,6 +1,7 @@
 #include "bohmflow/score_network.hpp"
 
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <tuple>
 
@@ -262,20 +263,56 @@ const detail::JetLayout& ScoreNetImpl::layout(ScoreOrder order) const {
   return *layouts_[slot];
 }
 
+namespace {
+
+// The kernel `engine` picks for parameters like `W`.
+detail::JetKernel jet_kernel(JetEngine engine, const torch::Tensor& W) {
+  const bool fusable = fused_kernel_applies(W.device(), W.scalar_type());
+  if (engine == JetEngine::kFused && !fusable) {
+    throw std::invalid_argument("jet engine 'fused' needs float64 parameters on the CPU; this network is " +
+                                std::string(c10::toString(W.scalar_type())) + " on " + W.device().str() +
+                                " (use 'generic' or 'auto')");
+  }
+  return engine == JetEngine::kGeneric || !fusable ? detail::JetKernel::kGeneric : detail::JetKernel::kFused;
+}
+
+// s = s_b + ∇φ and the derivatives `order` asks for, from φ's streams Y
+// (S, M); `in_x` maps a dense tensor from the MLP's input back to x.
+ScoreDerivatives score_from_streams(const detail::JetLayout& jets, const torch::Tensor& Y,
+                                    const GaussianBaseline& baseline, const torch::Tensor& x, double t,
+                                    ScoreOrder order,
+                                    const std::function<torch::Tensor(const torch::Tensor&)>& in_x) {
+  ScoreDerivatives out;
+  out.score = baseline.score(x, t) + in_x(jets.gradient(Y));
+  if (order == ScoreOrder::kScore) return out;
+
+  const auto B = baseline.precision(t, x.options());
+  out.jacobian = in_x(jets.hessian(Y)) - B;
+  if (order == ScoreOrder::kForce) {
+    out.grad_lap = in_x(jets.laplacian_derivatives(Y));
+    return out;
+  }
+
+  out.third = in_x(jets.third(Y));
+  out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
+  const auto fourth = in_x(jets.fourth(Y));
+  out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
+  out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
+  if (order == ScoreOrder::kJacobian) return out;
+
+  out.grad3_lap = in_x(jets.laplacian_derivatives(Y));
+  return out;
+}
+
+}  // namespace
+
 ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, ScoreOrder order) const {
   if (x.dim() != 2 || x.size(1) != options_.d) {
     throw std::invalid_argument("ScoreNet: positions must have shape (M, " +
                                 std::to_string(options_.d) + ")");
   }
   const auto& jets = layout(order);
-  const bool fusable = fused_kernel_applies(output_W_.device(), output_W_.scalar_type());
-  if (jet_engine_ == JetEngine::kFused && !fusable) {
-    throw std::invalid_argument("jet engine 'fused' needs float64 parameters on the CPU; this network is " +
-                                std::string(c10::toString(output_W_.scalar_type())) + " on " +
-                                output_W_.device().str() + " (use 'generic' or 'auto')");
-  }
-  const auto kernel = jet_engine_ == JetEngine::kGeneric || !fusable ? detail::JetKernel::kGeneric
-                                                                     : detail::JetKernel::kFused;
+  const auto kernel = jet_kernel(jet_engine_, output_W_);
   const auto e = time_embedding(t);
   // The jets are taken in the MLP's input y; with exchange symmetry they are
   // re-indexed from y = sort(x) back to x before the baseline joins them.
@@ -330,27 +367,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
     if (scale.defined()) h = scale * h + shift;
   }
   const auto Y = next_input(output_W_).squeeze(-1);  // φ's streams: (S, M)
-
-  ScoreDerivatives out;
-  out.score = baseline_->score(x, t) + in_x(jets.gradient(Y));
-  if (order == ScoreOrder::kScore) return out;
-
-  const auto B = baseline_->precision(t, x.options());
-  out.jacobian = in_x(jets.hessian(Y)) - B;
-  if (order == ScoreOrder::kForce) {
-    out.grad_lap = in_x(jets.laplacian_derivatives(Y));
-    return out;
-  }
-
-  out.third = in_x(jets.third(Y));
-  out.grad_lap = out.third.diagonal(0, 2, 3).sum(-1);
-  const auto fourth = in_x(jets.fourth(Y));
-  out.hess_lap = fourth.diagonal(0, 3, 4).sum(-1);
-  out.third_s = torch::einsum("pi,pijkl->pjkl", {out.score, fourth});
-  if (order == ScoreOrder::kJacobian) return out;
-
-  out.grad3_lap = in_x(jets.laplacian_derivatives(Y));
-  return out;
+  return score_from_streams(jets, Y, *baseline_, x, t, order, in_x);
 }
 
 // Q = −(ħ²/4m)(∇·s + ½|s|²)
