@@ -7,6 +7,15 @@ import os
 MODE_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b']
 
 
+def parser(doc, output, dpi):
+    """The figure scripts' argument parser with --output and --dpi (their defaults given)."""
+    import argparse
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--output', default=output, help='output image')
+    p.add_argument('--dpi', type=int, default=dpi)
+    return p
+
+
 def pyplot():
     """matplotlib.pyplot on the file-only Agg backend, with the figures' fonts."""
     import matplotlib

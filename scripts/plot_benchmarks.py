@@ -10,7 +10,6 @@ problem whose file exists, and says which are missing.
     /usr/bin/python3 scripts/plot_benchmarks.py --data-dir data/benchmarks --output figures/benchmarks.png
 """
 
-import argparse
 import os
 import sys
 
@@ -25,11 +24,8 @@ TITLES = {'harmonic_c0': 'harmonic, c = 0', 'harmonic_cm5': 'harmonic, c = −5'
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = figstyle.parser(__doc__, output='figures/benchmarks.png', dpi=150)
     p.add_argument('--data-dir', default='data/benchmarks', help='folder of <problem>.npz files')
-    p.add_argument('--output', default='figures/benchmarks.png', help='output image')
-    p.add_argument('--dpi', type=int, default=150)
     return p.parse_args()
 
 

@@ -10,7 +10,6 @@ and that target updates theta, which changes the flow of the next epoch.
     /usr/bin/python3 scripts/plot_fig2.py --output figures/fig2_framework.png
 """
 
-import argparse
 import os
 import sys
 
@@ -52,10 +51,7 @@ ARROWS = [
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--output', default='figures/fig2_framework.png', help='output image')
-    p.add_argument('--dpi', type=int, default=200)
+    p = figstyle.parser(__doc__, output='figures/fig2_framework.png', dpi=200)
     return p.parse_args()
 
 

@@ -15,7 +15,6 @@ says so and exits with status 0 without drawing (so the main job goes on).
         --fft-ref data/fft_ref_morse_d4.npz --output figures/fig3_training.png
 """
 
-import argparse
 import os
 import sys
 
@@ -26,15 +25,12 @@ import figstyle  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = figstyle.parser(__doc__, output='figures/fig3_training.png', dpi=200)
     p.add_argument('--data', default='data/fig3_training.npz',
                    help='input NPZ (extract_training_log)')
     p.add_argument('--fft-ref', default='data/fft_ref_morse_d4.npz',
                    help='FFT reference NPZ holding E_exact')
     p.add_argument('--E-exact', type=float, default=None, help='exact energy (overrides the files)')
-    p.add_argument('--output', default='figures/fig3_training.png', help='output image')
-    p.add_argument('--dpi', type=int, default=200)
     return p.parse_args()
 
 

@@ -10,7 +10,6 @@ learned_sigmas, fft_t, fft_means, fft_sigmas, d; M_test and epoch if present).
     /usr/bin/python3 scripts/plot_fig4.py --data data/fig4_moments.npz --output figures/fig4_moments.png
 """
 
-import argparse
 import os
 import sys
 
@@ -21,11 +20,8 @@ import figstyle  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = figstyle.parser(__doc__, output='figures/fig4_moments.png', dpi=200)
     p.add_argument('--data', default='data/fig4_moments.npz', help='input NPZ (fig4_moments)')
-    p.add_argument('--output', default='figures/fig4_moments.png', help='output image')
-    p.add_argument('--dpi', type=int, default=200)
     return p.parse_args()
 
 
