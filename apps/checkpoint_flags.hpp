@@ -37,7 +37,7 @@ class CheckpointFlags {
   TrainedRun load(const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {}) const {
     TrainedRun run;
     run.checkpoint = load_checkpoint(path_);
-    run.model = load_model(path_, device, compute);
+    run.model = restore_model(run.checkpoint.model, run.checkpoint, path_, device, compute);
     run.trajectory = trained_trajectory(run.checkpoint);
     if (T_) run.trajectory.T = *T_;
     if (dt_) run.trajectory.dt = *dt_;

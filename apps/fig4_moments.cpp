@@ -43,9 +43,7 @@ int main(int argc, char** argv) {
     for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
       if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
     }
-    auto model = bohmflow::build_model(args, device, compute.dtype);
-    model.network->set_jet_engine(compute.jets);
-    bohmflow::restore_parameters(*model.network, checkpoint, checkpoint_path);
+    auto model = bohmflow::restore_model(args, checkpoint, checkpoint_path, device, compute);
     const bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt")};
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);

@@ -164,12 +164,17 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   npz.save(path);
 }
 
+Model restore_model(const ModelArgs& args, const Checkpoint& checkpoint, const std::string& source,
+                    const torch::Device& device, const ComputeOptions& compute) {
+  auto model = build_model(args, device, compute.dtype);
+  model.network->set_jet_engine(compute.jets);
+  restore_parameters(*model.network, checkpoint, source);
+  return model;
+}
+
 Model load_model(const std::string& path, const torch::Device& device, const ComputeOptions& compute) {
   const auto checkpoint = load_checkpoint(path);
-  auto model = build_model(checkpoint.model, device, compute.dtype);
-  model.network->set_jet_engine(compute.jets);
-  restore_parameters(*model.network, checkpoint, path);
-  return model;
+  return restore_model(checkpoint.model, checkpoint, path, device, compute);
 }
 
 }  // namespace bohmflow

@@ -72,7 +72,11 @@ struct Model {
 // and then moved to `device` and `dtype`.
 Model build_model(const ModelArgs& args, const torch::Device& device = torch::kCPU,
                   torch::Dtype dtype = torch::kFloat64);
-// A checkpoint's model on `device`, in `compute`'s dtype and jet engine.
+// The model `args` describe with `checkpoint`'s parameters (read from
+// `source`, named in errors), on `device` in `compute`'s dtype and jet engine.
+Model restore_model(const ModelArgs& args, const Checkpoint& checkpoint, const std::string& source,
+                    const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {});
+// The same for the checkpoint file `path` and the arguments it stores.
 Model load_model(const std::string& path, const torch::Device& device = torch::kCPU,
                  const ComputeOptions& compute = {});
 
