@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "bohmflow/fft_reference.hpp"
-#include "bohmflow/potentials.hpp"
+#include "bohmflow/system.hpp"
 #include "bohmflow/progress.hpp"
+#include "fft_reference_job.hpp"
 #include "system_flags.hpp"
 
 int main(int argc, char** argv) {
-  bohmflow::FftReferenceJob job;
+  bohmflow::apps::FftReferenceJob job;
   CLI::App app{"Split-operator FFT reference solution of the TDSE on an N^d grid."};
 
   bohmflow::apps::add_potential_option(app, job.potential);
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
 
   try {
     job.validate();
-    const auto system = bohmflow::make_system(job.potential, job.parameters);
+    const auto system = bohmflow::make_system_definition(job.potential, job.parameters);
     std::cout << "FFT grid: " << system->label() << ", N=" << job.fft.stepper.N
               << " per axis, about " << std::fixed << std::setprecision(0)
               << bohmflow::split_operator_bytes(system->dim(), job.fft.stepper.N) / 1e6

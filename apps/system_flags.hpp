@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "bohmflow/fft_reference.hpp"
-#include "bohmflow/potentials.hpp"
+#include "bohmflow/system.hpp"
+#include "fft_reference_job.hpp"
 
 namespace bohmflow::apps {
 
@@ -29,7 +29,7 @@ inline void add_baseline_option(CLI::App& app, std::string& kind) {
 }
 
 // `flag` sets parameters[key] only when given, so the default stays the one
-// in the system's options struct (potentials.hpp).
+// in the system's options struct (system.hpp).
 inline void add_system_parameter(CLI::App& app, const std::string& flag, const std::string& key,
                                  const std::string& help,
                                  std::map<std::string, double>& parameters) {

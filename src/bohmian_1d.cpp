@@ -37,7 +37,7 @@ void BohmianJob::validate() const {
   trajectories.validate();
 }
 
-std::vector<double> sample_initial_positions(const System& system, int n_particles, uint64_t seed) {
+std::vector<double> sample_initial_positions(const SystemDefinition& system, int n_particles, uint64_t seed) {
   require(system.dim() == 1, "sample_initial_positions",
           "system '" + system.name() + "' has d = " + std::to_string(system.dim()) + ", expected 1");
   require(n_particles >= 0, "sample_initial_positions",
@@ -100,7 +100,7 @@ std::string BohmianTrajectories::brief_report() const {
   return out.str();
 }
 
-BohmianTrajectories solve_bohmian_1d(const System& system, const BohmianOptions& options,
+BohmianTrajectories solve_bohmian_1d(const SystemDefinition& system, const BohmianOptions& options,
                                      const StepCallback& progress) {
   options.validate();
   require(system.dim() == 1, "solve_bohmian_1d",

@@ -13,10 +13,13 @@
 
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
+#include "../apps/fft_reference_job.hpp"
 
 namespace bohmflow {
 namespace {
 
+using apps::FftReferenceJob;
+using apps::parse_parameter_assignment;
 using Complex = std::complex<double>;
 
 FftOptions small_options(int N, double L, double T, double dt) {

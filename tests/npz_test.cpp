@@ -1,6 +1,7 @@
-// Tests for src/npz.cpp: round trips, interop with numpy itself, corrupt
-// inputs and atomic writes. Values are compared bit for bit (tolerance 0):
-// NPZ I/O copies bytes, so any difference at all is a bug.
+// Tests for the NPZ I/O (src/npz.cpp, npz_tensor.cpp, npy_format.cpp,
+// zip_archive.cpp, atomic_file.cpp): round trips, interop with numpy itself,
+// corrupt inputs and atomic writes. Values are compared bit for bit
+// (tolerance 0): NPZ I/O copies bytes, so any difference at all is a bug.
 #include "bohmflow/npz.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,9 @@
 #include <map>
 #include <random>
 #include <sstream>
+
+#include "../src/npy_format.hpp"
+#include "../src/zip_archive.hpp"
 
 namespace bohmflow {
 namespace {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bohmflow/fft_reference.hpp"
+#include "bohmflow/system.hpp"
 
 namespace bohmflow {
 
@@ -40,7 +41,7 @@ struct BohmianOptions {
 };
 
 // P sorted samples of N(μ, σ²) (the system's initial |ψ₀|², d = 1), as above. (P)
-std::vector<double> sample_initial_positions(const System& system, int n_particles, uint64_t seed);
+std::vector<double> sample_initial_positions(const SystemDefinition& system, int n_particles, uint64_t seed);
 
 // numpy.interp(x, grid, values) for a uniform ascending grid: linear inside,
 // values[0] / values[N−1] beyond the ends. grid, values: (N); x: (P) → (P).
@@ -50,8 +51,8 @@ std::vector<double> interpolate_uniform(const std::vector<double>& grid,
 
 struct BohmianTrajectories {
   BohmianOptions options;
-  std::string potential, label;              // System::name(), System::label()
-  std::map<std::string, double> parameters;  // System::parameters()
+  std::string potential, label;              // SystemDefinition::name(), label()
+  std::map<std::string, double> parameters;  // SystemDefinition::parameters()
   std::vector<double> x_grid;    // (N)
   std::vector<double> V_grid;    // (N) V on the grid
   std::vector<double> t;         // (S) saved times n·dt
@@ -68,7 +69,7 @@ struct BohmianTrajectories {
 
 // Evolves ψ₀ of a one-dimensional `system` (std::invalid_argument for d ≠ 1)
 // and moves the particles. Validates `options`.
-BohmianTrajectories solve_bohmian_1d(const System& system, const BohmianOptions& options,
+BohmianTrajectories solve_bohmian_1d(const SystemDefinition& system, const BohmianOptions& options,
                                      const StepCallback& progress = {});
 
 // NPZ keys: x_grid (N), t_arr (S), rho (S, N) float32 [see below], traj_x (S, P),

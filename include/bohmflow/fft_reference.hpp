@@ -7,7 +7,7 @@
 //
 //   ψ(t + dt) = e^{−iV dt/2ħ} F⁻¹ e^{−iħ|k|² dt/2m} F e^{−iV dt/2ħ} ψ(t),   t_n = n dt,
 //
-// from the System's initial state ψ₀ ∝ Π_i exp(−(x_i − μ_i)²/(4σ_i²)) e^{i m v_i x_i/ħ},
+// from the system's initial state ψ₀ ∝ Π_i exp(−(x_i − μ_i)²/(4σ_i²)) e^{i m v_i x_i/ħ},
 // normalised on the grid (Σ|ψ₀|² dV = 1, dV = dx^d). Observables at every step
 // n = 0 … n_steps, n_steps = floor(T/dt):
 //
@@ -18,7 +18,7 @@
 // These conventions (numpy's linspace and fftfreq, int(T/dt) steps) are those of
 // the BohmianFlow reference solver, so results agree with it to round-off.
 //
-// How it is computed (fft_reference.cpp): two half kicks in a row are one full
+// How it is computed (split_operator.cpp): two half kicks in a row are one full
 // kick, so SplitOperator stores φ_n = e^{+iV dt/2ħ} ψ_n and steps φ_{n+1} =
 // F⁻¹ e^{−iħ|k|²dt/2m} F e^{−iV dt/ħ} φ_n; |φ_n|² = |ψ_n|², so the observables
 // come out of the same memory pass as the kick. The d-dimensional FFT is split
@@ -40,7 +40,7 @@
 
 namespace bohmflow {
 
-class System;  // bohmflow/potentials.hpp (kept out of this header: it pulls in LibTorch)
+class SystemDefinition;  // bohmflow/system.hpp
 
 // Grid and time step of one propagation.
 struct SplitOperatorOptions {
@@ -87,7 +87,7 @@ class SplitOperator {
   // and ⟨T⟩, ⟨V⟩ of ψ₀. Throws std::invalid_argument for invalid options or a
   // system with d outside 1 … 6, std::runtime_error when ψ and the kick do not
   // fit in the available memory (checked before allocating).
-  SplitOperator(const System& system, const SplitOperatorOptions& options);
+  SplitOperator(const SystemDefinition& system, const SplitOperatorOptions& options);
   ~SplitOperator();
   SplitOperator(const SplitOperator&) = delete;
   SplitOperator& operator=(const SplitOperator&) = delete;
@@ -129,9 +129,9 @@ using StepCallback = std::function<void(int64_t done, int64_t total)>;
 // What solve_fft_reference returns. Rows n = 0 … n_steps, K = n_steps + 1.
 struct FftResult {
   FftOptions options;              // as given
-  std::string potential;           // System::name()
-  std::string label;               // System::label()
-  std::map<std::string, double> parameters;  // System::parameters() (a ParameterMap)
+  std::string potential;           // SystemDefinition::name()
+  std::string label;               // SystemDefinition::label()
+  std::map<std::string, double> parameters;  // SystemDefinition::parameters() (a ParameterMap)
   int d = 0;
   int threads = 0;                 // OpenMP threads used
   std::vector<double> t;           // (K) t_n = n dt
@@ -152,7 +152,7 @@ struct FftResult {
 };
 
 // Runs the reference for `system` (its dimension sets d). Validates `options`.
-FftResult solve_fft_reference(const System& system, const FftOptions& options,
+FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& options,
                               const StepCallback& progress = {});
 
 // Writes the moments: t (K), means (K, d), sigmas (K, d), norm (K), E_exact,
@@ -163,21 +163,5 @@ void save_fft_reference(const FftResult& result, const std::string& path);
 // step_snap (S), grids (d, N), k_grids (d, N), d, N, L, dt, potential.
 // Throws std::invalid_argument when the result holds no snapshot.
 void save_psi_snapshots(const FftResult& result, const std::string& path);
-
-// "KEY=VALUE" (VALUE a number) → {KEY, VALUE}; std::invalid_argument otherwise.
-// For the --param flag of the command-line drivers.
-std::pair<std::string, double> parse_parameter_assignment(const std::string& text);
-
-// What the compute_fft_reference driver runs.
-struct FftReferenceJob {
-  std::string potential = "morse_chain";            // registry name for make_system
-  std::map<std::string, double> parameters;         // overrides of the system's defaults (ParameterMap)
-  FftOptions fft;                                   // solver options
-  std::string output = "data/fft_ref_morse_d4.npz"; // moments NPZ
-  std::string psi_output;                           // ψ snapshots NPZ; empty: <output>_psi.npz
-  double norm_drift_warning = 1e-10;                // warn when max |norm_n − norm_0| exceeds this
-  void validate() const;
-  std::string psi_output_path() const;              // psi_output, or derived from output
-};
 
 }  // namespace bohmflow

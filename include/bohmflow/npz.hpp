@@ -32,7 +32,21 @@
 #include <utility>
 #include <vector>
 
-#include <torch/types.h>
+// LibTorch's tensor types, declared rather than included: this header is also
+// used by the part of the library that does not link LibTorch. The
+// declarations match LibTorch's own (ATen/core/TensorBody.h,
+// c10/core/ScalarType.h, and torch/optim/optimizer.h's `using at::Tensor`), so
+// torch::Tensor and torch::ScalarType name the same types with or without it.
+namespace at {
+class Tensor;
+}  // namespace at
+namespace c10 {
+enum class ScalarType : int8_t;
+}  // namespace c10
+namespace torch {
+using at::Tensor;
+using c10::ScalarType;
+}  // namespace torch
 
 namespace bohmflow {
 
@@ -68,7 +82,8 @@ struct NpyArray {
 
   // A tensor of any supported dtype (kFloat64, kFloat32, kComplexDouble,
   // kInt64, kInt32, kBool) on any device: detached, copied to CPU, made
-  // contiguous. Other dtypes throw std::invalid_argument.
+  // contiguous. Other dtypes throw std::invalid_argument. Defined in the
+  // LibTorch part of the library (npz_tensor.cpp).
   static NpyArray from_tensor(const torch::Tensor& tensor);
 };
 
@@ -90,6 +105,7 @@ class Npz {
   // Adds or replaces a key (a replaced key keeps its place in the order).
   // Keys must be non-empty, valid UTF-8 without NUL (std::invalid_argument).
   void set(const std::string& key, NpyArray array);
+  // Defined in the LibTorch part of the library (npz_tensor.cpp).
   void set(const std::string& key, const torch::Tensor& tensor);
   void set(const std::string& key, double value);   // float64 scalar
   void set(const std::string& key, int64_t value);  // int64 scalar
@@ -117,6 +133,8 @@ class Npz {
   //   int32 → int64, int32 → float64.
   // Anything else (float64 → float32, int64 → float64, bool → int, …) throws
   // with the expected and the actual dtype and shape.
+  //
+  // Both are defined in the LibTorch part of the library (npz_tensor.cpp).
   torch::Tensor tensor(const std::string& key) const;  // native dtype, CPU
   torch::Tensor tensor(const std::string& key, torch::ScalarType dtype,
                        const std::vector<int64_t>& expected_shape) const;
@@ -143,21 +161,5 @@ class Npz {
 // failure the temporary file is removed, `path` keeps its old content, and a
 // std::runtime_error names `path`.
 void write_file_atomically(const std::string& path, const std::string& bytes);
-
-namespace detail {
-
-// The .npy encoding of one array (format 1.0, or 2.0 for headers > 65535 bytes).
-std::string encode_npy(const NpyArray& array);
-
-// Decodes one .npy member of `size` bytes; `file` and `key` name it in errors.
-NpyArray decode_npy(const char* data, size_t size, const std::string& file, const std::string& key);
-
-// Writes a zip archive of raw members (name → bytes) atomically to `path`,
-// stored or deflated. Npz::save is encode_npy + this; tests use it to build
-// archives with hand-made (corrupt) members.
-void write_zip(const std::string& path,
-               const std::vector<std::pair<std::string, std::string>>& members, bool compress);
-
-}  // namespace detail
 
 }  // namespace bohmflow

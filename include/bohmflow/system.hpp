@@ -1,0 +1,186 @@
+// Physical systems as the exact solvers see them: a potential V(x) on ℝ^d,
+// the constants ħ and m, and the initial Gaussian state. No LibTorch here:
+// the FFT reference (fft_reference.hpp) needs only this; potentials.hpp adds
+// the batched tensor derivatives that the Bohmian dynamics need.
+//
+//   Morse chain   V = Σ_i D (1 − e^{−β x_i})² + λ Σ_i x_i x_{i+1}
+//   Double well   V = Σ_i D (x_i²/a² − 1)²                       (d = 1 in the paper)
+//   Harmonic      V = Σ_i ½ m ω_i² (x_i − a_i)²
+//   Interacting bosons (DSM's benchmark, arXiv 2305.19685)
+//                 V = Σ_i ½ m ω² x_i² + Σ_{i<j} g/(2√(2π s₂)) exp(−(x_i − x_j)²/(2 s₂))
+//
+// Initial state: ψ₀(x) ∝ Π_i exp(−(x_i − μ_i)²/(4σ_i²)) · e^{i c·x}, so that
+// |ψ₀|² is the product Gaussian N(μ, diag σ²) and every particle starts with
+// the Bohmian velocity v₀ = ħ c / m.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bohmflow {
+
+// Named scalar parameters of a system, e.g. {"d", 4}, {"D", 12.5}.
+using ParameterMap = std::map<std::string, double>;
+
+// Product-Gaussian initial state with a linear phase.
+struct InitialState {
+  std::vector<double> mean;      // μ (d): centre of |ψ₀|²
+  std::vector<double> sigma;     // σ (d): standard deviation of |ψ₀|² per axis
+  std::vector<double> velocity;  // v₀ = ħc/m (d): Bohmian velocity of every particle
+};
+
+// A harmonic trap inside a potential: V_trap = ½ (x − centre)ᵀ K (x − centre).
+struct Trap {
+  std::vector<double> centre;     // (d)
+  std::vector<double> stiffness;  // K, (d × d) row-major, symmetric positive definite
+};
+
+// What defines a system: its registry name and parameters, ħ, m, ψ₀ and V.
+class SystemDefinition {
+ public:
+  virtual ~SystemDefinition() = default;
+
+  virtual std::string name() const = 0;   // registry name, e.g. "morse_chain"
+  virtual std::string label() const = 0;  // for plots and files
+  // Every parameter that defines the system (including d, hbar, mass); passing
+  // it back to make_system_definition(name(), parameters()) rebuilds an equal system.
+  virtual ParameterMap parameters() const = 0;
+  // The system's harmonic trap, for the "trap" baseline; none by default.
+  virtual std::optional<Trap> trap() const { return std::nullopt; }
+  // V at one point x (d coordinates).
+  virtual double potential_at(const double* x) const = 0;
+
+  int dim() const { return static_cast<int>(initial_.mean.size()); }
+  double hbar() const { return hbar_; }
+  double mass() const { return mass_; }
+  const InitialState& initial_state() const { return initial_; }
+
+ protected:
+  SystemDefinition(double hbar, double mass, InitialState initial);
+
+ private:
+  double hbar_;
+  double mass_;
+  InitialState initial_;
+};
+
+// Creates a system by registry name with some parameters overridden; every
+// parameter not given keeps the default of that system's options struct.
+// Throws std::invalid_argument naming the system and the key for an unknown
+// name, an unknown parameter or an invalid value.
+std::unique_ptr<SystemDefinition> make_system_definition(const std::string& name,
+                                                         const ParameterMap& overrides = {});
+std::vector<std::string> system_names();
+
+// V on the tensor grid axes[0] × … × axes[d−1], C order (last axis fastest),
+// through SystemDefinition::potential_at on every OpenMP thread.
+std::vector<double> potential_on_grid(const SystemDefinition& system,
+                                      const std::vector<std::vector<double>>& axes);
+
+// ---- the systems ------------------------------------------------------------
+
+struct MorseChainOptions {
+  int d = 4;             // number of coupled oscillators
+  double D = 12.5;       // Morse well depth
+  double beta = 0.2;     // Morse range parameter
+  double lam = 0.3;      // nearest-neighbour bilinear coupling λ
+  double q0 = 1.0;       // initial displacement of mode 0
+  double sigma0 = 0.0;   // initial width per mode; 0 means sqrt(ħ/(2 m ω₀)), ω₀ = β sqrt(2D/m)
+  double hbar = 1.0;     // ħ
+  double mass = 1.0;     // m
+  void validate() const;
+};
+
+class MorseChainDefinition : public SystemDefinition {
+ public:
+  explicit MorseChainDefinition(const MorseChainOptions& options);
+  std::string name() const override { return "morse_chain"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  double potential_at(const double* x) const override;
+  const MorseChainOptions& options() const { return options_; }
+
+ private:
+  MorseChainOptions options_;
+};
+
+struct DoubleWellOptions {
+  int d = 1;             // independent axes, each the same quartic well
+  double a = 2.0;        // minima at ±a
+  double D = 1.0;        // barrier height
+  double sigma0 = 0.5;   // initial width, centred on the barrier top x = 0
+  double hbar = 1.0;     // ħ
+  double mass = 1.0;     // m
+  void validate() const;
+};
+
+class DoubleWellDefinition : public SystemDefinition {
+ public:
+  explicit DoubleWellDefinition(const DoubleWellOptions& options);
+  std::string name() const override { return "double_well"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  double potential_at(const double* x) const override;
+  const DoubleWellOptions& options() const { return options_; }
+
+ private:
+  DoubleWellOptions options_;
+};
+
+struct HarmonicOptions {
+  int d = 1;                   // dimensions
+  std::vector<double> omega;   // ω_i; empty means 1 on every axis ("omega" sets all, "omega_i" one)
+  std::vector<double> centre;  // a_i; empty means 0 ("centre"/"centre_i")
+  std::vector<double> mean;    // μ_i of |ψ₀|²; empty means 0 ("mean"/"mean_i")
+  std::vector<double> sigma0;  // σ_i of |ψ₀|²; empty means ground state sqrt(ħ/(2mω_i)) ("sigma0"/"sigma0_i")
+  std::vector<double> phase;   // c_i of e^{ic·x}; empty means 0 ("phase"/"phase_i")
+  double hbar = 1.0;           // ħ
+  double mass = 1.0;           // m
+  void validate() const;
+};
+
+class HarmonicDefinition : public SystemDefinition {
+ public:
+  explicit HarmonicDefinition(const HarmonicOptions& options);  // fills the empty vectors
+  std::string name() const override { return "harmonic"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  std::optional<Trap> trap() const override;  // the whole potential
+  double potential_at(const double* x) const override;
+  const HarmonicOptions& options() const { return options_; }  // every vector of size d
+
+ private:
+  HarmonicOptions options_;
+};
+
+struct InteractingBosonsOptions {
+  int d = 2;             // number of particles (one coordinate each)
+  double omega = 1.0;    // trap frequency ω
+  double g = 1.0;        // pair interaction strength
+  double s2 = 0.1;       // squared range s₂ of the Gaussian pair interaction
+  double mean = 0.0;     // μ of |ψ₀|² on every axis
+  double sigma0 = 0.0;   // σ of |ψ₀|² per axis; 0 means the trap's ground state sqrt(ħ/(2mω))
+  double phase = 0.0;    // c of e^{ic·x} on every axis (v₀ = ħc/m)
+  double hbar = 0.1;     // ħ (DSM's value)
+  double mass = 1.0;     // m
+  void validate() const;
+};
+
+class InteractingBosonsDefinition : public SystemDefinition {
+ public:
+  explicit InteractingBosonsDefinition(const InteractingBosonsOptions& options);
+  std::string name() const override { return "interacting_bosons"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  std::optional<Trap> trap() const override;  // ½ m ω² |x|²
+  double potential_at(const double* x) const override;
+  const InteractingBosonsOptions& options() const { return options_; }
+
+ private:
+  InteractingBosonsOptions options_;
+};
+
+}  // namespace bohmflow
