@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,25 @@
 #include "bohmflow/progress.hpp"
 #include "system_flags.hpp"
 
+namespace {
+
+struct BohmianJob {
+  std::string potential = "double_well";            // registry name (d must be 1)
+  bohmflow::ParameterMap parameters;                // overrides of the system's defaults
+  bohmflow::BohmianOptions trajectories;            // evolution and particles
+  std::string output = "data/fig1_doublewell.npz";  // NPZ for scripts/plot_fig1.py
+
+  void validate() const {
+    if (potential.empty()) throw std::invalid_argument("--potential is empty (a registry name, e.g. double_well)");
+    if (output.empty()) throw std::invalid_argument("--output is empty");
+    trajectories.validate();
+  }
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  bohmflow::BohmianJob job;
+  BohmianJob job;
   CLI::App app{"Exact Bohmian trajectories of a 1D system (Figure 1: the double well)."};
 
   bohmflow::apps::add_potential_option(app, job.potential);  // d must be 1

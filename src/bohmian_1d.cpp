@@ -12,6 +12,7 @@
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "internal_checks.hpp"
+#include "interpolation.hpp"
 
 namespace bohmflow {
 
@@ -30,12 +31,6 @@ void BohmianOptions::validate() const {
 }
 
 int64_t BohmianOptions::n_steps() const { return static_cast<int64_t>(T / stepper.dt); }
-
-void BohmianJob::validate() const {
-  require(!potential.empty(), "BohmianJob", "potential is empty (a registry name, e.g. double_well)");
-  require(!output.empty(), "BohmianJob", "output is empty");
-  trajectories.validate();
-}
 
 std::vector<double> sample_initial_positions(const SystemDefinition& system, int n_particles, uint64_t seed) {
   require(system.dim() == 1, "sample_initial_positions",
@@ -61,7 +56,7 @@ std::vector<double> sample_initial_positions(const SystemDefinition& system, int
   return x;
 }
 
-std::vector<double> interpolate_uniform(const std::vector<double>& grid,
+std::vector<double> detail::interpolate_uniform(const std::vector<double>& grid,
                                         const std::vector<double>& values,
                                         const std::vector<double>& x) {
   require(grid.size() >= 2 && values.size() == grid.size(), "interpolate_uniform",
@@ -137,13 +132,13 @@ BohmianTrajectories solve_bohmian_1d(const SystemDefinition& system, const Bohmi
   if (progress) progress(0, n_steps);  // set-up done
   std::vector<double> field = stepper.velocity_field(0);  // v_n on the grid
   for (int64_t n = 0; n < n_steps; ++n) {
-    const std::vector<double> v = interpolate_uniform(grid, field, x);  // v_n(x_n)
+    const std::vector<double> v = detail::interpolate_uniform(grid, field, x);  // v_n(x_n)
     stepper.advance();
     std::vector<double> next_field = stepper.velocity_field(0);         // v_{n+1}
     if (heun) {
       std::vector<double> predicted(x.size());
       for (size_t p = 0; p < x.size(); ++p) predicted[p] = x[p] + dt * v[p];
-      const std::vector<double> v_next = interpolate_uniform(grid, next_field, predicted);
+      const std::vector<double> v_next = detail::interpolate_uniform(grid, next_field, predicted);
       for (size_t p = 0; p < x.size(); ++p) x[p] += 0.5 * dt * (v[p] + v_next[p]);
     } else {
       for (size_t p = 0; p < x.size(); ++p) x[p] += dt * v[p];

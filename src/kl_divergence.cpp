@@ -15,6 +15,7 @@
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/trajectory.hpp"
 #include "internal_checks.hpp"
+#include "interpolation.hpp"
 
 namespace bohmflow {
 
@@ -40,7 +41,7 @@ std::string KlResult::table() const {
   return out.str();
 }
 
-torch::Tensor interpolate_multilinear(const std::vector<std::vector<double>>& axes,
+torch::Tensor detail::interpolate_multilinear(const std::vector<std::vector<double>>& axes,
                                       const torch::Tensor& field, const torch::Tensor& points) {
   const int64_t d = static_cast<int64_t>(axes.size());
   if (field.dim() != d || points.dim() != 2 || points.size(1) != d) {
@@ -126,7 +127,7 @@ KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const Psi
       const auto x = path.x[steps[k]].to(torch::kCPU, torch::kFloat64);
       const auto log_det = std::get<1>(torch::linalg_slogdet(path.F[steps[k]])).to(torch::kCPU, torch::kFloat64);
       log_learned[k].push_back(log_rho0 - log_det);
-      log_reference[k].push_back(interpolate_multilinear(psi.grids, log_exact[k], x));
+      log_reference[k].push_back(detail::interpolate_multilinear(psi.grids, log_exact[k], x));
     }
     if (progress) progress(std::min(start + options.batch, options.M), options.M);
   }

@@ -22,6 +22,7 @@
 #include "bohmflow/progress.hpp"
 #include "bohmflow/sampling.hpp"
 #include "internal_checks.hpp"
+#include "trainer_internal.hpp"
 
 namespace bohmflow {
 namespace {
@@ -143,7 +144,7 @@ std::string TrainingOptions::to_json() const {
   return j.dump();
 }
 
-TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
+detail::TrainingDiagnostics detail::training_diagnostics(const System& system, const ScoreNetImpl& network,
                                          const torch::Tensor& x0, const TrajectoryOptions& trajectory,
                                          const FisherLossOptions& loss) {
   const auto path = propagate(system, network, x0, trajectory, /*with_F=*/true);
@@ -163,7 +164,7 @@ TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImp
   return out;
 }
 
-std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, double grad_norm,
+std::string detail::format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, double grad_norm,
                               double seconds_per_epoch, double lr, const TrainingDiagnostics& d) {
   char line[320];
   std::snprintf(line, sizeof line,
@@ -175,7 +176,7 @@ std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, 
   return line;
 }
 
-std::string epoch_checkpoint_path(const std::string& checkpoint_path, int64_t epoch) {
+std::string detail::epoch_checkpoint_path(const std::string& checkpoint_path, int64_t epoch) {
   std::filesystem::path path(checkpoint_path);
   const auto extension = path.extension().string();
   path.replace_extension();
@@ -285,27 +286,81 @@ std::vector<int64_t> Trainer::draw_selected_steps() {
   return steps;
 }
 
-TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop_requested) {
-  const bool leader = communicator_.rank() == 0;
+void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
   const int world = communicator_.size();
   const int64_t M = options_.M, M_local = M / world, d = model_.system->dim();
-  const int64_t first_epoch = epoch_, total_epochs = epoch_ + options_.n_epochs;
+  const int64_t first_epoch = epoch_;
   const int64_t n_steps = options_.trajectory.n_steps();
-  if (leader) {
-    const auto& p = options_.plateau;
-    log << "Training: " << options_.n_epochs << " epochs (" << first_epoch << " → " << total_epochs
-        << "), M=" << M << " (" << options_.sampling << "), d=" << d << ", " << model_.system->label() << "\n"
-        << "  ranks=" << world << " (" << communicator_.backend() << "), M_local=" << M_local
-        << ", device=" << device_ << " (" << dtype_name(options_.compute.dtype) << ", jets "
-        << to_string(options_.compute.jets) << "), threads=" << torch::get_num_threads() << "\n"
-        << "  T=" << options_.trajectory.T << ", dt=" << options_.trajectory.dt << ", steps=" << n_steps
-        << ", loss steps per epoch="
-        << (options_.n_checkpoints == 0 ? n_steps + 1 : std::min(options_.n_checkpoints, n_steps + 1)) << "\n"
-        << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
-        << "), grad_clip=" << options_.grad_clip << "\n"
-        << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << options_.loss.caustic_measure << ")"
-        << ", target_clip=" << options_.loss.target_clip << std::endl;
+  const auto& p = options_.plateau;
+  log << "Training: " << options_.n_epochs << " epochs (" << first_epoch << " → " << total_epochs
+      << "), M=" << M << " (" << options_.sampling << "), d=" << d << ", " << model_.system->label() << "\n"
+      << "  ranks=" << world << " (" << communicator_.backend() << "), M_local=" << M_local
+      << ", device=" << device_ << " (" << dtype_name(options_.compute.dtype) << ", jets "
+      << to_string(options_.compute.jets) << "), threads=" << torch::get_num_threads() << "\n"
+      << "  T=" << options_.trajectory.T << ", dt=" << options_.trajectory.dt << ", steps=" << n_steps
+      << ", loss steps per epoch="
+      << (options_.n_checkpoints == 0 ? n_steps + 1 : std::min(options_.n_checkpoints, n_steps + 1)) << "\n"
+      << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
+      << "), grad_clip=" << options_.grad_clip << "\n"
+      << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << options_.loss.caustic_measure << ")"
+      << ", target_clip=" << options_.loss.target_clip << std::endl;
+}
+
+// This rank's loss and parameter gradient on its slice of the epoch's batch,
+// summed over ranks in one all-reduce that also carries the stop votes (asked
+// after the loss, so a signal during the sweep stops this epoch).
+Trainer::ReducedStep Trainer::reduced_loss_and_gradient(const std::function<bool()>& stop_requested) {
+  const int world = communicator_.size();
+  const int64_t M_local = options_.M / world;
+  // The whole batch on every rank from the shared generator; this rank's slice.
+  const auto x0_all = draw_initial_positions();
+  const auto selected = draw_selected_steps();
+  const auto x0 = x0_all.slice(0, communicator_.rank() * M_local, (communicator_.rank() + 1) * M_local)
+                      .to(device_, options_.compute.dtype);
+  for (auto& p : parameters_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
   }
+  const auto local = fisher_loss(*model_.system, *model_.network, x0, options_.trajectory, selected,
+                                 options_.loss, /*accumulate_gradient=*/true);
+  const bool stop_here = stop_requested && stop_requested();
+
+  // One all-reduce carries the loss, the stop votes and the gradient.
+  std::vector<torch::Tensor> pieces{
+      torch::tensor({local.loss, stop_here ? 1.0 : 0.0}, torch::kFloat64)
+          .to(device_, options_.compute.dtype)};
+  for (const auto& p : parameters_) {
+    pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+  }
+  auto buffer = torch::cat(pieces);
+  communicator_.all_reduce_sum(buffer);
+  ReducedStep reduced;
+  reduced.loss = buffer[0].item<double>() / world;
+  reduced.stop = buffer[1].item<double>() > 0;
+  int64_t offset = 2;
+  for (const auto& p : parameters_) {
+    reduced.gradients.push_back(buffer.slice(0, offset, offset + p.numel()).view(p.sizes()) / world);
+    offset += p.numel();
+  }
+  return reduced;
+}
+
+// The epoch's log line, with diagnostics on a fresh batch seeded by the epoch.
+void Trainer::log_epoch(std::ostream& log, int64_t total_epochs, double loss, double grad_norm,
+                        double seconds_per_epoch) const {
+  auto generator = at::detail::createCPUGenerator(diagnostics_seed(options_.seed, epoch_));
+  const auto x_eval = sample_initial_positions(*model_.system, std::min(options_.M, options_.diagnostics_batch),
+                                               torch::kFloat64, &generator);
+  const auto diagnostics =
+      detail::training_diagnostics(*model_.system, *model_.network, x_eval.to(device_, options_.compute.dtype),
+                                   options_.trajectory, options_.loss);
+  log << detail::format_epoch_line(epoch_, total_epochs, loss, grad_norm, seconds_per_epoch, lr_, diagnostics)
+      << std::endl;
+}
+
+TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop_requested) {
+  const bool leader = communicator_.rank() == 0;
+  const int64_t first_epoch = epoch_, total_epochs = epoch_ + options_.n_epochs;
+  if (leader) log_header(log, total_epochs);
   const auto style = leader && isatty(STDERR_FILENO) ? ProgressReporter::Style::Bar
                                                      : ProgressReporter::Style::Silent;
   ProgressReporter progress(options_.n_epochs, "epochs", style);
@@ -326,35 +381,10 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
   };
 
   while (epoch_ < total_epochs) {
-    // The whole batch on every rank from the shared generator; this rank's slice.
-    const auto x0_all = draw_initial_positions();
-    const auto selected = draw_selected_steps();
-    const auto x0 = x0_all.slice(0, communicator_.rank() * M_local, (communicator_.rank() + 1) * M_local)
-                        .to(device_, options_.compute.dtype);
-    for (auto& p : parameters_) {
-      if (p.grad().defined()) p.mutable_grad().zero_();
-    }
-    const auto local = fisher_loss(*model_.system, *model_.network, x0, options_.trajectory, selected,
-                                   options_.loss, /*accumulate_gradient=*/true);
-
-    // One all-reduce carries the loss, the stop votes and the gradient.
-    const bool stop_here = stop_requested && stop_requested();
-    std::vector<torch::Tensor> pieces{
-        torch::tensor({local.loss, stop_here ? 1.0 : 0.0}, torch::kFloat64)
-            .to(device_, options_.compute.dtype)};
-    for (const auto& p : parameters_) {
-      pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
-    }
-    auto buffer = torch::cat(pieces);
-    communicator_.all_reduce_sum(buffer);
-    const double loss = buffer[0].item<double>() / world;
-    const bool stop = buffer[1].item<double>() > 0;
-    std::vector<torch::Tensor> gradients;
-    int64_t offset = 2;
-    for (const auto& p : parameters_) {
-      gradients.push_back(buffer.slice(0, offset, offset + p.numel()).view(p.sizes()) / world);
-      offset += p.numel();
-    }
+    const auto reduced = reduced_loss_and_gradient(stop_requested);
+    const double loss = reduced.loss;
+    const bool stop = reduced.stop;
+    auto gradients = reduced.gradients;
     const double grad_norm = clip_by_global_norm(gradients, options_.grad_clip);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       return finish(TrainingResult::Outcome::kNonFinite,
@@ -370,23 +400,15 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
     lr_ = plateau_.update(losses_, lr_);
 
     if (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0) {
-      last_written = save(epoch_checkpoint_path(options_.checkpoint_path, epoch_));
+      last_written = save(detail::epoch_checkpoint_path(options_.checkpoint_path, epoch_));
     }
     if (leader && (epoch_ % options_.print_every == 0 || epoch_ == first_epoch + 1)) {
-      auto generator = at::detail::createCPUGenerator(diagnostics_seed(options_.seed, epoch_));
-      const auto x_eval = sample_initial_positions(
-          *model_.system, std::min(M, options_.diagnostics_batch), torch::kFloat64, &generator);
-      const auto diagnostics =
-          training_diagnostics(*model_.system, *model_.network, x_eval.to(device_, options_.compute.dtype),
-                               options_.trajectory, options_.loss);
       progress.clear();
-      log << format_epoch_line(epoch_, total_epochs, loss, grad_norm,
-                               seconds() / static_cast<double>(epoch_ - first_epoch), lr_, diagnostics)
-          << std::endl;
+      log_epoch(log, total_epochs, loss, grad_norm, seconds() / static_cast<double>(epoch_ - first_epoch));
     }
     progress.update(epoch_ - first_epoch);
     if (stop) {
-      last_written = save(epoch_checkpoint_path(options_.checkpoint_path, epoch_));
+      last_written = save(detail::epoch_checkpoint_path(options_.checkpoint_path, epoch_));
       return finish(TrainingResult::Outcome::kInterrupted,
                     "stopped on request after epoch " + std::to_string(epoch_) + "; checkpoint " + last_written);
     }

@@ -13,9 +13,12 @@
 
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
+#include "../src/interpolation.hpp"
 
 namespace bohmflow {
 namespace {
+
+using detail::interpolate_uniform;
 
 BohmianOptions small_run(int N, double dt, double T, int particles) {
   BohmianOptions options;

@@ -13,10 +13,13 @@
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/trajectory.hpp"
+#include "../src/interpolation.hpp"
 #include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
+
+using detail::interpolate_multilinear;
 
 std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 

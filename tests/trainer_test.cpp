@@ -12,9 +12,15 @@
 #include <sstream>
 
 #include "test_support.hpp"
+#include "../src/trainer_internal.hpp"
 
 namespace bohmflow {
 namespace {
+
+using detail::epoch_checkpoint_path;
+using detail::format_epoch_line;
+using detail::training_diagnostics;
+using detail::TrainingDiagnostics;
 
 std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 

@@ -43,12 +43,6 @@ struct BohmianOptions {
 // P sorted samples of N(μ, σ²) (the system's initial |ψ₀|², d = 1), as above. (P)
 std::vector<double> sample_initial_positions(const SystemDefinition& system, int n_particles, uint64_t seed);
 
-// numpy.interp(x, grid, values) for a uniform ascending grid: linear inside,
-// values[0] / values[N−1] beyond the ends. grid, values: (N); x: (P) → (P).
-std::vector<double> interpolate_uniform(const std::vector<double>& grid,
-                                        const std::vector<double>& values,
-                                        const std::vector<double>& x);
-
 struct BohmianTrajectories {
   BohmianOptions options;
   std::string potential, label;              // SystemDefinition::name(), label()
@@ -79,14 +73,5 @@ BohmianTrajectories solve_bohmian_1d(const SystemDefinition& system, const Bohmi
 // the file (158 × 4096 × 4 B = 2.6 MB for Figure 1); `compress` deflates it further.
 void save_bohmian_1d(const BohmianTrajectories& result, const std::string& path,
                      bool compress = true);
-
-// What the fig1_doublewell driver runs.
-struct BohmianJob {
-  std::string potential = "double_well";              // registry name (d must be 1)
-  std::map<std::string, double> parameters;           // overrides of the system's defaults (ParameterMap)
-  BohmianOptions trajectories;                        // evolution and particles
-  std::string output = "data/fig1_doublewell.npz";    // NPZ for scripts/plot_fig1.py
-  void validate() const;
-};
 
 }  // namespace bohmflow

@@ -58,12 +58,6 @@ struct KlResult {
   std::string table() const;  // t, KL, its standard error, H(rho_theta), H_cross, out-of-grid
 };
 
-// Multilinear interpolation of `field` ((N_0, …, N_{d−1}) float64) given on the
-// uniformly spaced axes at `points` (M, d); NaN for a point outside the grid
-// (a cell index below 0 or at/after N_k − 1 on some axis). Returns (M).
-torch::Tensor interpolate_multilinear(const std::vector<std::vector<double>>& axes,
-                                      const torch::Tensor& field, const torch::Tensor& points);
-
 // The estimate above at every snapshot of `psi` (its system must be `system`:
 // same potential name and d). `progress` is called after each batch with
 // particles done and M.

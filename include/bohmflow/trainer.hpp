@@ -58,30 +58,10 @@ struct TrainingOptions {
   std::string to_json() const;          // the "training" object stored in checkpoints
 };
 
-// Print-time diagnostics of the reference (evaluated on an independent batch).
-struct TrainingDiagnostics {
-  double E_mean = 0;         // mean over ~30 evenly spaced times of the ensemble-mean energy
-  double E_std = 0;          // their standard deviation
-  double min_abs_det_F = 0;  // min over particles and all steps of |det F|
-  double min_singular_F = 0;  // min over particles and all steps of σ_min(F): a fold that det F hides
-  double masked_fraction = 0;  // particles the caustic mask drops at some step
-};
-TrainingDiagnostics training_diagnostics(const System& system, const ScoreNetImpl& network,
-                                         const torch::Tensor& x0, const TrajectoryOptions& trajectory,
-                                         const FisherLossOptions& loss);
-
-// The log line the figure pipeline parses, e.g.
-// Epoch 100/45000: loss=7.123e-04, |grad|=0.0423, 0.18s/ep, lr=1.00e-03 | E_mean=2.3240, E_std=0.0004 | min|det F|=0.9412, min σ(F)=0.9134, masked=0.0000%
-std::string format_epoch_line(int64_t epoch, int64_t total_epochs, double loss, double grad_norm,
-                              double seconds_per_epoch, double lr, const TrainingDiagnostics& diagnostics);
-
 // Throws std::invalid_argument naming the first difference (potential, a
 // system parameter, hidden_dims, n_freq, conditioning, symmetry, baseline) between a
 // resume file's model and the one a run asks for.
 void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, const std::string& source);
-
-// "<base>_ep<N>.npz" for checkpoint path "<base>.npz".
-std::string epoch_checkpoint_path(const std::string& checkpoint_path, int64_t epoch);
 
 struct TrainingResult {
   enum class Outcome {
@@ -123,6 +103,16 @@ class Trainer {
   std::vector<int64_t> draw_selected_steps();
   torch::Tensor draw_initial_positions();  // the whole batch of an epoch (options_.sampling)
   std::string save(const std::string& path) const;  // rank 0 writes; every rank returns `path`
+  // The phases of run().
+  void log_header(std::ostream& log, int64_t total_epochs) const;
+  struct ReducedStep {
+    double loss = 0;                        // mean over all ranks' particles
+    bool stop = false;                      // some rank was asked to stop
+    std::vector<torch::Tensor> gradients;   // mean over ranks, in parameters_ order
+  };
+  ReducedStep reduced_loss_and_gradient(const std::function<bool()>& stop_requested);
+  void log_epoch(std::ostream& log, int64_t total_epochs, double loss, double grad_norm,
+                 double seconds_per_epoch) const;
 
   ModelArgs args_;
   TrainingOptions options_;

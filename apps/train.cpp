@@ -1,8 +1,10 @@
-// train_morse: trains the score network by Fisher-divergence score matching
-// on Bohmian trajectories (flags and defaults as the reference's train_morse.py).
+// train (also built as train_morse, the reference's name): trains the score
+// network of any system of the registry by Fisher-divergence score matching on
+// Bohmian trajectories (flags and defaults as the reference's train_morse.py).
 //
 //   train_morse --d 2 --T 0.2 --M 64 --hidden-dims 32 32 --n-freq 2 --n-epochs 20 \
 //               --lr-patience 0 --checkpoint-path checkpoints/smoke.npz
+//   train --potential interacting_bosons --param d=3 --T 1 --checkpoint-path bosons.npz
 //   torchrun --nproc_per_node=8 --no-python build/apps/train_morse --M 5000 …
 //
 // Several processes (RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT in the
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -23,7 +26,6 @@
 #include "system_flags.hpp"
 
 namespace {
-
 std::atomic<int> g_signal{0};
 
 extern "C" void request_stop(int signal) {
@@ -62,16 +64,17 @@ std::string resume_command(int argc, char** argv, const std::string& checkpoint,
   return out.str();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Everything the command line sets; the defaults are those of the options structs.
+struct TrainFlags {
   bohmflow::ModelArgs model;
   bohmflow::TrainingOptions training;
   bohmflow::DistributedOptions distributed;
-  std::string resume_path, grad_mode = "jacfwd";
-  double resume_lr = 0;  // 0: a resumed run continues with the checkpoint's lr
+  std::string resume_path;
+  std::string grad_mode = "jacfwd";  // accepted for the reference's command lines; no effect
+  double resume_lr = 0;              // 0: a resumed run continues with the checkpoint's lr
+};
 
-  CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
+void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
   bohmflow::apps::add_potential_option(app, model.potential);
   bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", model.system);
   bohmflow::apps::add_system_parameter(app, "--lam", "lam", "nearest-neighbour coupling lambda", model.system);
@@ -95,7 +98,10 @@ int main(int argc, char** argv) {
                  "deepsets: units of the pair encoder, which reads each difference x_i - x_j (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+}
 
+void add_training_flags(CLI::App& app, TrainFlags& flags) {
+  auto& training = flags.training;
   app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();
   app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str();
   app.add_option("--M", training.M, "particles per epoch (all ranks together)")->capture_default_str();
@@ -120,7 +126,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--lr-factor", training.plateau.factor, "lr factor on a plateau")->capture_default_str();
   app.add_option("--lr-min", training.plateau.min_lr, "lr floor")->capture_default_str();
-  app.add_option("--grad-mode", grad_mode,
+  app.add_option("--grad-mode", flags.grad_mode,
                  "how the reference differentiates ln|det F| in x0; bohmflow always co-integrates the "
                  "exact forward tangents, so both give the same numbers")
       ->check(CLI::IsMember({"jacfwd", "jacrev"}))
@@ -134,8 +140,8 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-path", training.checkpoint_path, "final checkpoint <base>.npz")
       ->capture_default_str();
   auto* resume_option =
-      app.add_option("--resume", resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
-  app.add_option("--resume-lr", resume_lr, "continue the resumed run at this lr instead of the checkpoint's")
+      app.add_option("--resume", flags.resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
+  app.add_option("--resume-lr", flags.resume_lr, "continue the resumed run at this lr instead of the checkpoint's")
       ->check(CLI::PositiveNumber)
       ->needs(resume_option);
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
@@ -143,60 +149,78 @@ int main(int argc, char** argv) {
   app.add_option("--sampling", training.sampling,
                  "each epoch's particles: mc (independent draws) | sobol (scrambled Sobol points, a fresh shift per epoch)")
       ->capture_default_str();
-  bohmflow::apps::ComputeFlags compute(app, training.compute);
-  app.add_option("--dist-timeout", distributed.timeout_s,
+  app.add_option("--dist-timeout", flags.distributed.timeout_s,
                  "seconds before a missing rank or a stalled collective is an error")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+}
 
-  try {
-    const double timeout = distributed.timeout_s;
-    distributed = bohmflow::distributed_options_from_environment();
-    distributed.timeout_s = timeout;
-    distributed.validate();
-    training.validate(distributed.world_size);
+// The run after parsing; returns the exit status (128 + signal when interrupted,
+// 3 for a non-finite loss). `program` names the command in messages.
+int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, char** argv,
+          const std::string& program) {
+  auto& model = flags.model;
+  auto& training = flags.training;
+  auto& distributed = flags.distributed;
+  const double timeout = distributed.timeout_s;
+  distributed = bohmflow::distributed_options_from_environment();
+  distributed.timeout_s = timeout;
+  distributed.validate();
+  training.validate(distributed.world_size);
 
-    // Several ranks on one CPU node share its cores.
-    const char* local = std::getenv("LOCAL_WORLD_SIZE");
-    const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
-    const auto device = compute.apply(distributed.local_rank, per_node);
+  // Several ranks on one CPU node share its cores.
+  const char* local = std::getenv("LOCAL_WORLD_SIZE");
+  const int per_node = local != nullptr ? std::max(1, std::atoi(local)) : distributed.world_size;
+  const auto device = compute.apply(distributed.local_rank, per_node);
 
-    // Everything the flags can get wrong is checked before the rendezvous.
-    bohmflow::build_model(model);
-    bohmflow::Checkpoint resume;
-    if (!resume_path.empty()) {
-      resume = bohmflow::load_checkpoint(resume_path);
-      bohmflow::check_resume_compatible(resume.model, model, resume_path);
-      if (resume_lr > 0) resume.lr = resume_lr;
+  // Everything the flags can get wrong is checked before the rendezvous.
+  bohmflow::build_model(model);
+  bohmflow::Checkpoint resume;
+  if (!flags.resume_path.empty()) {
+    resume = bohmflow::load_checkpoint(flags.resume_path);
+    bohmflow::check_resume_compatible(resume.model, model, flags.resume_path);
+    if (flags.resume_lr > 0) resume.lr = flags.resume_lr;
+  }
+
+  auto communicator = bohmflow::make_communicator(distributed, device);
+  bohmflow::Trainer trainer(model, training, *communicator, device);
+  if (!flags.resume_path.empty()) trainer.resume(resume, flags.resume_path);
+
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  const auto result = trainer.run(std::cout, [] { return g_signal.load() != 0; });
+  using Outcome = bohmflow::TrainingResult::Outcome;
+  if (result.outcome == Outcome::kInterrupted) {
+    if (communicator->rank() == 0) {
+      const int64_t remaining = std::max<int64_t>(0, resume.epoch + training.n_epochs - trainer.epoch());
+      std::cerr << program << ": interrupted (" << (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT")
+                << "): " << result.message << "\nresume with:\n  "
+                << resume_command(argc, argv, result.checkpoint, remaining) << "\n";
     }
-
-    auto communicator = bohmflow::make_communicator(distributed, device);
-    bohmflow::Trainer trainer(model, training, *communicator, device);
-    if (!resume_path.empty()) trainer.resume(resume, resume_path);
-
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    const auto result = trainer.run(std::cout, [] { return g_signal.load() != 0; });
-    using Outcome = bohmflow::TrainingResult::Outcome;
-    if (result.outcome == Outcome::kInterrupted) {
-      if (communicator->rank() == 0) {
-        const int64_t remaining = std::max<int64_t>(0, resume.epoch + training.n_epochs - trainer.epoch());
-        std::cerr << "train_morse: interrupted (" << (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << "): " << result.message << "\nresume with:\n  "
-                  << resume_command(argc, argv, result.checkpoint, remaining) << "\n";
-      }
-      return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);
-    }
-    if (result.outcome == Outcome::kNonFinite) {
-      std::cerr << "train_morse: " << result.message << "\n";
-      return 3;
-    }
-  } catch (const c10::Error& error) {
-    std::cerr << "train_morse: " << error.what_without_backtrace() << "\n";
-    return 1;
-  } catch (const std::exception& error) {
-    std::cerr << "train_morse: " << error.what() << "\n";
-    return 1;
+    return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);
+  }
+  if (result.outcome == Outcome::kNonFinite) {
+    std::cerr << program << ": " << result.message << "\n";
+    return 3;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string program = std::filesystem::path(argv[0]).filename().string();
+  TrainFlags flags;
+  CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
+  add_model_flags(app, flags.model);
+  add_training_flags(app, flags);
+  bohmflow::apps::ComputeFlags compute(app, flags.training.compute);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return train(flags, compute, argc, argv, program);
+  } catch (const c10::Error& error) {
+    std::cerr << program << ": " << error.what_without_backtrace() << "\n";
+  } catch (const std::exception& error) {
+    std::cerr << program << ": " << error.what() << "\n";
+  }
+  return 1;
 }
