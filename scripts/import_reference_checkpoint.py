@@ -264,6 +264,16 @@ def seq(x, key, length=None):
     return x
 
 
+def dense_layer(layer, key):
+    """(W, b) of one dense layer as float64, W a matrix."""
+    W, b = seq(layer, key, 2)
+    W = as_float64(W, key + "[0]")
+    b = as_float64(b, key + "[1]")
+    if W.ndim != 2:
+        raise ConversionError(key + "[0]", f"shape {W.shape}, expected a matrix")
+    return W, b
+
+
 def flatten_film(tree, prefix, d=None):
     """FiLM tree -> (ordered {name: array}, hidden_dims, n_freq, d_in)."""
     if not isinstance(tree, dict):
@@ -284,11 +294,7 @@ def flatten_film(tree, prefix, d=None):
     d_in = None
     for i, layer in enumerate(spatial):
         k = f"{prefix}['spatial'][{i}]"
-        W, b = seq(layer, k, 2)
-        W = as_float64(W, k + "[0]")
-        b = as_float64(b, k + "[1]")
-        if W.ndim != 2:
-            raise ConversionError(k + "[0]", f"shape {W.shape}, expected a matrix")
+        W, b = dense_layer(layer, k)
         if i == 0:
             d_in = W.shape[0]
             if d is not None and d_in != d:
@@ -339,11 +345,7 @@ def flatten_concat(layers, prefix, n_freq):
     d_in = None
     for i, layer in enumerate(layers):
         k = f"{prefix}[{i}]"
-        W, b = seq(layer, k, 2)
-        W = as_float64(W, k + "[0]")
-        b = as_float64(b, k + "[1]")
-        if W.ndim != 2:
-            raise ConversionError(k + "[0]", f"shape {W.shape}, expected a matrix")
+        W, b = dense_layer(layer, k)
         if i == 0:
             d_in = W.shape[0] - 2 * n_freq
             if d_in < 1:

@@ -50,16 +50,9 @@ TEST(KlDivergence, InterpolationIsExactForMultilinearFieldsAndNanOutside) {
 class KlOfAHarmonicPacket : public ::testing::Test {
  protected:
   void SetUp() override {
-    system_ = make_system("harmonic", {{"d", 2}, {"mean", 1.0}, {"sigma0", 0.5}});
-    FftOptions fft;
-    fft.stepper.N = 64;
-    fft.stepper.L = 6.0;
-    fft.stepper.threads = 1;
-    fft.T = 1.0;
-    fft.save_psi_at = {0.0, 1.0};
-    const auto path = scratch("harmonic_packet_psi.npz");
-    save_psi_snapshots(solve_fft_reference(*system_, fft), path);
-    psi_ = load_psi_snapshots(path);
+    const ParameterMap packet{{"d", 2}, {"mean", 1.0}, {"sigma0", 0.5}};
+    system_ = make_system("harmonic", packet);
+    psi_ = load_psi_snapshots(write_harmonic_snapshots(packet, 64, 6.0, {0.0, 1.0}, "harmonic_packet_psi.npz"));
     options_.M = 2000;
     options_.batch = 700;  // not a divisor of M
   }

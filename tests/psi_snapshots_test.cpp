@@ -17,16 +17,7 @@ std::string scratch(const std::string& name) { return scratch_path(name).string(
 
 // Snapshots of a small 2D harmonic run at t = 0 and t = 0.2.
 std::string write_snapshots() {
-  const auto system = make_system("harmonic", {{"d", 2}, {"mean", 0.5}});
-  FftOptions options;
-  options.stepper.N = 16;
-  options.stepper.L = 5.0;
-  options.stepper.threads = 1;
-  options.T = 0.2;
-  options.save_psi_at = {0.0, 0.2};
-  const auto path = scratch("harmonic_psi.npz");
-  save_psi_snapshots(solve_fft_reference(*system, options), path);
-  return path;
+  return write_harmonic_snapshots({{"d", 2}, {"mean", 0.5}}, 16, 5.0, {0.0, 0.2}, "harmonic_psi.npz");
 }
 
 TEST(PsiSnapshots, RoundTripsWhatTheFftReferenceSaves) {

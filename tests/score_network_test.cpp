@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/baseline.hpp"
+#include "bohmflow/bohmian_dynamics.hpp"
 #include "bohmflow/potentials.hpp"
 
 namespace bohmflow {

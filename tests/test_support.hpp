@@ -10,6 +10,8 @@
 #include <string>
 
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/fft_reference.hpp"
+#include "bohmflow/potentials.hpp"
 
 namespace bohmflow {
 
@@ -21,6 +23,21 @@ inline std::filesystem::path scratch_path(const std::string& name) {
                    test->name();
   std::filesystem::create_directories(dir);
   return dir / name;
+}
+
+// ψ snapshots at `times` of a harmonic system's FFT reference on N points per
+// axis of [−L, L] (one thread), written to the scratch file `name`; returns its path.
+inline std::string write_harmonic_snapshots(const ParameterMap& system, int N, double L,
+                                            std::vector<double> times, const std::string& name) {
+  FftOptions fft;
+  fft.stepper.N = N;
+  fft.stepper.L = L;
+  fft.stepper.threads = 1;
+  fft.T = times.back();
+  fft.save_psi_at = std::move(times);
+  const auto path = scratch_path(name).string();
+  save_psi_snapshots(solve_fft_reference(*make_system("harmonic", system), fft), path);
+  return path;
 }
 
 // A whole text file ("" when missing).

@@ -2,8 +2,10 @@
 #pragma once
 
 #include "bohmflow/npz.hpp"
+#include "bohmflow/system.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/score_network.hpp"
+#include "bohmflow/bohmian_dynamics.hpp"
 #include "bohmflow/baseline.hpp"
 #include "bohmflow/trajectory.hpp"
 #include "bohmflow/fisher_loss.hpp"

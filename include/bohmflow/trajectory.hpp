@@ -16,6 +16,7 @@
 
 #include <torch/types.h>
 
+#include "bohmflow/bohmian_dynamics.hpp"
 #include "bohmflow/score_network.hpp"
 
 namespace bohmflow {
