@@ -44,18 +44,19 @@ std::string shell_quote(const std::string& text) {
 }
 
 // The command line again, with --resume and --n-epochs replaced and without
-// --resume-lr (the interrupted run's checkpoint holds the lr it had reached).
+// --resume-lr or --resume-weights-only (the interrupted run's checkpoint
+// holds the lr it had reached and its whole state).
 std::string resume_command(int argc, char** argv, const std::string& checkpoint, int64_t remaining) {
   std::ostringstream out;
   out << argv[0];
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--resume" || arg == "--n-epochs" || arg == "--resume-lr") {
+    if (arg == "--resume" || arg == "--n-epochs" || arg == "--resume-lr" || arg == "--resume-weights-only") {
       ++i;
       continue;
     }
     if (arg.rfind("--resume=", 0) == 0 || arg.rfind("--n-epochs=", 0) == 0 ||
-        arg.rfind("--resume-lr=", 0) == 0) {
+        arg.rfind("--resume-lr=", 0) == 0 || arg.rfind("--resume-weights-only=", 0) == 0) {
       continue;
     }
     out << ' ' << shell_quote(arg);
@@ -70,6 +71,7 @@ struct TrainFlags {
   bohmflow::TrainingOptions training;
   bohmflow::DistributedOptions distributed;
   std::string resume_path;
+  std::string weights_path;          // --resume-weights-only
   std::string grad_mode = "jacfwd";  // accepted for the reference's command lines; no effect
   double resume_lr = 0;              // 0: a resumed run continues with the checkpoint's lr
 };
@@ -144,6 +146,10 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
   app.add_option("--resume-lr", flags.resume_lr, "continue the resumed run at this lr instead of the checkpoint's")
       ->check(CLI::PositiveNumber)
       ->needs(resume_option);
+  app.add_option("--resume-weights-only", flags.weights_path,
+                 "start a new run (epoch 0, fresh optimizer and generator) from this checkpoint's weights")
+      ->check(CLI::ExistingFile)
+      ->excludes(resume_option);
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
       ->capture_default_str();
   app.add_option("--sampling", training.sampling,
@@ -175,15 +181,21 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
   // Everything the flags can get wrong is checked before the rendezvous.
   bohmflow::build_model(model);
   bohmflow::Checkpoint resume;
-  if (!flags.resume_path.empty()) {
-    resume = bohmflow::load_checkpoint(flags.resume_path);
-    bohmflow::check_resume_compatible(resume.model, model, flags.resume_path);
+  const std::string& start_path = flags.resume_path.empty() ? flags.weights_path : flags.resume_path;
+  if (!start_path.empty()) {
+    resume = bohmflow::load_checkpoint(start_path);
+    bohmflow::check_resume_compatible(resume.model, model, start_path);
+    bohmflow::require_finite_parameters(resume, start_path);
     if (flags.resume_lr > 0) resume.lr = flags.resume_lr;
   }
 
   auto communicator = bohmflow::make_communicator(distributed, device);
   bohmflow::Trainer trainer(model, training, *communicator, device);
   if (!flags.resume_path.empty()) trainer.resume(resume, flags.resume_path);
+  if (!flags.weights_path.empty()) {
+    trainer.start_from_weights(resume, flags.weights_path);
+    resume = bohmflow::Checkpoint{};  // epoch 0: the remaining epochs below count from here
+  }
 
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);

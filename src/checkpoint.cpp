@@ -166,10 +166,21 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Model restore_model(const ModelArgs& args, const Checkpoint& checkpoint, const std::string& source,
                     const torch::Device& device, const ComputeOptions& compute) {
+  require_finite_parameters(checkpoint, source);
   auto model = build_model(args, device, compute.dtype);
   model.network->set_jet_engine(compute.jets);
   restore_parameters(*model.network, checkpoint, source);
   return model;
+}
+
+void require_finite_parameters(const Checkpoint& checkpoint, const std::string& source) {
+  for (const auto& [name, value] : checkpoint.params) {
+    const int64_t bad = value.numel() - torch::isfinite(value).sum().item<int64_t>();
+    if (bad > 0) {
+      throw checkpoint_error(source, "key 'params/" + name + "': " + std::to_string(bad) + " of " +
+                                         std::to_string(value.numel()) + " values are not finite");
+    }
+  }
 }
 
 Model load_model(const std::string& path, const torch::Device& device, const ComputeOptions& compute) {

@@ -210,8 +210,38 @@ Trainer::Trainer(ModelArgs model, TrainingOptions options, Communicator& communi
   for (auto& p : parameters_) communicator_.broadcast(p, 0);
 }
 
+namespace {
+
+// The checks that make a resume exact; `source` and the key in every message.
+void require_resumable(const Checkpoint& c, const std::string& source) {
+  const auto fail = [&](const std::string& key, const std::string& what) {
+    throw std::runtime_error("checkpoint '" + source + "', key '" + key + "': " + what +
+                             "; a resumed run would not continue it exactly (--resume-weights-only "
+                             "starts a new run from its weights)");
+  };
+  if (c.epoch < 0) fail("epoch", "epoch " + std::to_string(c.epoch) + " is negative");
+  if (static_cast<int64_t>(c.losses.size()) != c.epoch) {
+    fail("losses", std::to_string(c.losses.size()) + " losses for epoch " + std::to_string(c.epoch));
+  }
+  if (!(c.lr > 0) || !std::isfinite(c.lr)) fail("lr", "learning rate " + format_number(c.lr) + " is not > 0");
+  if (c.epoch > 0 && (c.adam_m.empty() || c.adam_v.empty())) fail("adam/m", "no Adam moments");
+  if (c.adam_step != c.epoch) {
+    fail("adam/step", "Adam step " + std::to_string(c.adam_step) + " but epoch " + std::to_string(c.epoch));
+  }
+  if (c.rng_state.empty()) fail("rng_state", "missing (the generator of the epochs' particles)");
+}
+
+}  // namespace
+
+void Trainer::start_from_weights(const Checkpoint& c, const std::string& source) {
+  check_resume_compatible(c.model, args_, source);
+  restore_parameters(*model_.network, c, source);
+  origin_ = "weights of '" + source + "' (epoch " + std::to_string(c.epoch) + "), optimizer and history new";
+}
+
 void Trainer::resume(const Checkpoint& c, const std::string& source) {
   check_resume_compatible(c.model, args_, source);
+  require_resumable(c, source);
   restore_parameters(*model_.network, c, source);
   if (!c.adam_m.empty() || !c.adam_v.empty()) {
     const auto moments = [&](const std::map<std::string, torch::Tensor>& stored, const std::string& prefix) {
@@ -228,11 +258,11 @@ void Trainer::resume(const Checkpoint& c, const std::string& source) {
     };
     adam_.set_state(moments(c.adam_m, "adam/m/"), moments(c.adam_v, "adam/v/"), c.adam_step);
   }
-  if (c.lr > 0) lr_ = c.lr;
+  lr_ = c.lr;
   epoch_ = c.epoch;
   losses_ = c.losses;
   plateau_.set_state(c.plateau_best, c.plateau_wait);
-  if (!c.rng_state.empty()) restore_generator(generator_, c.rng_state, source);
+  restore_generator(generator_, c.rng_state, source);
 }
 
 Checkpoint Trainer::checkpoint() const {
@@ -252,7 +282,8 @@ Checkpoint Trainer::checkpoint() const {
   c.plateau_best = plateau_.best();
   c.plateau_wait = plateau_.wait();
   c.provenance = "bohmflow Trainer (" + std::to_string(communicator_.size()) + " rank(s), " +
-                 communicator_.backend() + "), epoch " + std::to_string(epoch_);
+                 communicator_.backend() + "), epoch " + std::to_string(epoch_) +
+                 (origin_.empty() ? "" : "; a new run from the " + origin_);
   return c;
 }
 
@@ -304,6 +335,7 @@ void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
       << "), grad_clip=" << options_.grad_clip << "\n"
       << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << options_.loss.caustic_measure << ")"
       << ", target_clip=" << options_.loss.target_clip << std::endl;
+  if (!origin_.empty()) log << "  a new run from the " << origin_ << std::endl;
 }
 
 // This rank's loss and parameter gradient on its slice of the epoch's batch,

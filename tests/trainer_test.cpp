@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 
@@ -61,6 +62,79 @@ class NullStream : public std::ostream {
  public:
   NullStream() : std::ostream(nullptr) {}
 };
+
+// A resume that could not continue exactly is refused, naming the key.
+TEST(Trainer, ResumeRefusesAnIncompleteOrInconsistentState) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("complete.npz");
+  Trainer(tiny_model(), tiny_training(path, 3), *communicator).run(log);
+  const auto good = load_checkpoint(path);
+  Trainer(tiny_model(), tiny_training(scratch("unused.npz"), 1), *communicator).resume(good, path);
+
+  const std::vector<std::pair<std::string, std::function<void(Checkpoint&)>>> cases = {
+      {"rng_state", [](Checkpoint& c) { c.rng_state.clear(); }},
+      {"adam/step", [](Checkpoint& c) { c.adam_step = 0; }},
+      {"adam/m", [](Checkpoint& c) { c.adam_m.clear(); }},
+      {"epoch", [](Checkpoint& c) { c.epoch = -4; }},
+      {"losses", [](Checkpoint& c) { c.losses.pop_back(); }},
+      {"lr", [](Checkpoint& c) { c.lr = 0.0; }},
+  };
+  for (const auto& [key, damage] : cases) {
+    auto broken = good;
+    damage(broken);
+    Trainer trainer(tiny_model(), tiny_training(scratch("unused.npz"), 1), *communicator);
+    try {
+      trainer.resume(broken, path);
+      ADD_FAILURE() << "resumed without " << key;
+    } catch (const std::runtime_error& error) {
+      EXPECT_NE(std::string(error.what()).find("key '" + key + "'"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("--resume-weights-only"), std::string::npos) << error.what();
+    }
+  }
+}
+
+// --resume-weights-only: the weights, and nothing else, of another run.
+TEST(Trainer, StartsANewRunFromACheckpointsWeights) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("donor.npz");
+  Trainer(tiny_model(), tiny_training(path, 3), *communicator).run(log);
+  auto donor = load_checkpoint(path);
+  donor.rng_state.clear();  // as in an imported checkpoint
+
+  Trainer trainer(tiny_model(), tiny_training(scratch("new.npz"), 2), *communicator);
+  trainer.start_from_weights(donor, path);
+  EXPECT_EQ(trainer.epoch(), 0);
+  EXPECT_TRUE(trainer.losses().empty());
+  const auto started = trainer.checkpoint();
+  for (const auto& [name, value] : donor.params) EXPECT_TRUE(torch::equal(started.params.at(name), value)) << name;
+  EXPECT_EQ(started.adam_step, 0);
+  EXPECT_NE(started.provenance.find("a new run from the weights of '" + path + "' (epoch 3)"), std::string::npos)
+      << started.provenance;
+  ASSERT_EQ(trainer.run(log).outcome, TrainingResult::Outcome::kCompleted);
+  EXPECT_EQ(trainer.epoch(), 2);
+  EXPECT_EQ(load_checkpoint(scratch("new.npz")).losses.size(), 2u);
+}
+
+// Every app that loads a model refuses one with NaN or Inf, naming the parameter.
+TEST(Trainer, NonFiniteParametersAreRefusedWhenAModelIsLoaded) {
+  auto communicator = make_communicator({}, torch::kCPU);
+  NullStream log;
+  const auto path = scratch("finite.npz");
+  Trainer(tiny_model(), tiny_training(path, 1), *communicator).run(log);
+  auto c = load_checkpoint(path);
+  EXPECT_NO_THROW(require_finite_parameters(c, path));
+  c.params["spatial_1_b"][3] = std::numeric_limits<double>::infinity();
+  try {
+    restore_model(c.model, c, path);
+    ADD_FAILURE() << "a model with Inf was restored";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("key 'params/spatial_1_b': 1 of 8 values are not finite"),
+              std::string::npos)
+        << error.what();
+  }
+}
 
 TEST(Trainer, ResumeIsBitIdenticalToOneRun) {
   auto communicator = make_communicator({}, torch::kCPU);

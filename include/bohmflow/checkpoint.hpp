@@ -74,6 +74,7 @@ Model build_model(const ModelArgs& args, const torch::Device& device = torch::kC
                   torch::Dtype dtype = torch::kFloat64);
 // The model `args` describe with `checkpoint`'s parameters (read from
 // `source`, named in errors), on `device` in `compute`'s dtype and jet engine.
+// Refuses parameters holding NaN or Inf (require_finite_parameters).
 Model restore_model(const ModelArgs& args, const Checkpoint& checkpoint, const std::string& source,
                     const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {});
 // The same for the checkpoint file `path` and the arguments it stores.
@@ -83,5 +84,8 @@ Model load_model(const std::string& path, const torch::Device& device = torch::k
 // Copies a network's parameters into / out of a checkpoint.
 void store_parameters(const ScoreNetImpl& network, Checkpoint& checkpoint);
 void restore_parameters(ScoreNetImpl& network, const Checkpoint& checkpoint, const std::string& source);
+// std::runtime_error naming `source` and the first parameter with a NaN or
+// an Inf ("checkpoint 'f.npz', key 'params/output_b': 1 of 1 values are not finite").
+void require_finite_parameters(const Checkpoint& checkpoint, const std::string& source);
 
 }  // namespace bohmflow

@@ -83,9 +83,16 @@ class Trainer {
   Trainer(ModelArgs model, TrainingOptions options, Communicator& communicator,
           const torch::Device& device = torch::kCPU);
   // Continues from a checkpoint: parameters, Adam state, learning rate,
-  // plateau state, RNG state and loss history. Throws if its architecture or
-  // system differs from this trainer's.
+  // plateau state, RNG state and loss history, so that the run goes on bit
+  // for bit. Throws if its architecture or system differs from this
+  // trainer's, or (std::runtime_error naming the key) if the state is
+  // incomplete or inconsistent: no generator state, Adam moments or step
+  // missing or not matching the epoch, a negative epoch, a loss history of
+  // another length than the epoch, a learning rate that is not > 0.
   void resume(const Checkpoint& checkpoint, const std::string& source);
+  // A new run (epoch 0, fresh Adam, generator and history) from a
+  // checkpoint's parameters only; its checkpoints' provenance says so.
+  void start_from_weights(const Checkpoint& checkpoint, const std::string& source);
 
   // Runs options.n_epochs epochs. `log` receives the header and epoch lines
   // (rank 0); `stop_requested` is polled after every epoch (any rank asking
@@ -127,6 +134,7 @@ class Trainer {
   double lr_;
   int64_t epoch_ = 0;
   std::vector<double> losses_;
+  std::string origin_;  // where the weights came from, for the provenance ("" : initialised here)
 };
 
 }  // namespace bohmflow
