@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   Bench bench;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
   bohmflow::apps::add_potential_option(app, bench.potential);
-  bohmflow::apps::add_baseline_option(app, bench.baseline.kind);
+  bohmflow::apps::add_word_option(app, "--baseline", bench.baseline.kind, "Gaussian baseline");
   app.add_option("--d", bench.dims, "dimensions")->capture_default_str();
   app.add_option("--M", bench.batch, "particles")->capture_default_str();
   app.add_option("--T", bench.trajectory.T, "trajectory length per measurement")->capture_default_str();

@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_flag("--no-reference", no_reference, "no reference: only the symmetry and energy checks")
       ->excludes("--fft-ref");
-  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol", "gauss-hermite"}, "--M-test",
+  bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite}, "--M-test",
                                        "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
       ->capture_default_str()

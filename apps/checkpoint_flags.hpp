@@ -6,12 +6,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/sampling.hpp"
+#include "compute_flags.hpp"
 
 namespace bohmflow::apps {
 
@@ -52,13 +55,20 @@ class CheckpointFlags {
 
 // --sampling (one of `methods`), `count_flag` (the number of points) and --seed
 // onto SamplingOptions (sampling.hpp), whose defaults they keep.
-inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const std::vector<std::string>& methods,
+inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const std::vector<SamplingMethod>& methods,
                                  const std::string& count_flag, const std::string& count_help) {
   std::string names;
-  for (const auto& method : methods) names += (names.empty() ? "" : " | ") + method;
-  app.add_option("--sampling", sampling.method, "initial positions: " + names)
-      ->check(CLI::IsMember(methods))
-      ->capture_default_str();
+  for (const auto method : methods) names += (names.empty() ? "" : " | ") + to_string(method);
+  add_parsed_option(
+      app, "--sampling", sampling.method,
+      [methods, names](const std::string& word) {
+        const auto method = parse_option<SamplingMethod>(word);
+        if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+          throw std::invalid_argument("sampling '" + word + "': must be one of " + names);
+        }
+        return method;
+      },
+      "initial positions: " + names, to_string(sampling.method));
   app.add_option(count_flag, sampling.count, count_help)->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
       ->capture_default_str();

@@ -36,6 +36,15 @@ void add_parsed_option(CLI::App& app, const std::string& flag, T& target, const 
       ->default_str(shown);
 }
 
+// `flag` WORD onto an enum option (option_words.hpp): the words in the help,
+// an unknown one an error naming the flag, the struct's default shown.
+template <class Enum>
+void add_word_option(CLI::App& app, const std::string& flag, Enum& target, const std::string& help) {
+  std::string words;
+  for (const auto& entry : OptionWords<Enum>::words) words += (words.empty() ? "" : " | ") + std::string(entry.second);
+  add_parsed_option(app, flag, target, parse_option<Enum>, help + ": " + words, to_string(target));
+}
+
 // A check that a number is at least `low`, whose message names the bound
 // only (CLI11's Range would print the upper bound's 300 digits).
 inline CLI::Validator at_least(double low) {

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
-  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol", "gauss-hermite"}, "--M-test",
+  bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite}, "--M-test",
                                        "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     npz.set("epoch", checkpoint.epoch);
     npz.set("checkpoint", std::filesystem::path(checkpoint_path).filename().string());
     npz.set("M_test", M);
-    npz.set("sampling", sampling.method);
+    npz.set("sampling", bohmflow::to_string(sampling.method));
     npz.set("dtype", bohmflow::dtype_name(compute.dtype));
     npz.save(output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -22,14 +22,14 @@
 int main(int argc, char** argv) {
   std::string output;
   bohmflow::SamplingOptions sampling;
-  sampling.method = "sobol";
+  sampling.method = bohmflow::SamplingMethod::kSobol;
   sampling.count = 1024;
   int64_t n_times = 21;
   std::vector<double> levels{0.0, 0.01, 0.1, 0.5};
   CLI::App app{"Quantiles of |det F|, σ_min(F) and σ_max/σ_min along a checkpoint's trajectories."};
   const bohmflow::apps::CheckpointFlags trained(app);
   // Quantiles count every particle once: equally weighted points only.
-  bohmflow::apps::add_sampling_options(app, sampling, {"mc", "sobol"}, "--M-test", "particles");
+  bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol}, "--M-test", "particles");
   app.add_option("--n-times", n_times, "evenly spaced steps on [0, T]")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--quantiles", levels, "levels q: the q-quantile of |det F| and σ_min, the (1 − q)-quantile of the condition")
       ->capture_default_str()

@@ -35,13 +35,13 @@ int main(int argc, char** argv) {
               << ", dt = " << trajectory.dt << ", " << repeats << " batches of M = " << sampling.count << " per rule\n\n"
               << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";
     double mc_variance = 0;
-    for (const std::string method : {"mc", "sobol"}) {
+    for (const auto method : {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol}) {
       sampling.method = method;
       const auto spread = bohmflow::gradient_spread(*model.system, *model.network, trajectory, {}, sampling, repeats);
-      if (method == "mc") mc_variance = spread.gradient_variance;
-      std::cout << std::setprecision(4) << "| " << method << " | " << spread.loss_mean << " ± " << spread.loss_std
+      if (method == bohmflow::SamplingMethod::kMc) mc_variance = spread.gradient_variance;
+      std::cout << std::setprecision(4) << "| " << bohmflow::to_string(method) << " | " << spread.loss_mean << " ± " << spread.loss_std
                 << " | " << spread.mean_gradient_norm_sq << " | " << spread.gradient_variance << " |" << std::endl;
-      if (method == "sobol") {
+      if (method == bohmflow::SamplingMethod::kSobol) {
         std::cout << "\ngradient variance, mc over sobol: " << mc_variance / spread.gradient_variance << "\n";
       }
     }

@@ -23,13 +23,6 @@ inline void add_potential_option(CLI::App& app, std::string& potential) {
       ->capture_default_str();
 }
 
-// --baseline KIND: BaselineOptions::kind (baseline.hpp); CLI11 names the flag for an unknown kind.
-inline void add_baseline_option(CLI::App& app, std::string& kind) {
-  app.add_option("--baseline", kind, "Gaussian baseline: minimum | trap | variational | none")
-      ->check(CLI::IsMember({"minimum", "trap", "variational", "none"}))
-      ->capture_default_str();
-}
-
 // `flag` sets parameters[key] only when given, so the default stays the one
 // in the system's options struct (system.hpp).
 inline void add_system_parameter(CLI::App& app, const std::string& flag, const std::string& key,

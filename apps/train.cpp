@@ -81,21 +81,17 @@ void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
   bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", model.system);
   bohmflow::apps::add_system_parameter(app, "--lam", "lam", "nearest-neighbour coupling lambda", model.system);
   bohmflow::apps::add_parameter_assignments(app, model.system);
-  bohmflow::apps::add_baseline_option(app, model.baseline);
+  bohmflow::apps::add_word_option(app, "--baseline", model.baseline, "Gaussian baseline");
   app.add_option("--hidden-dims", model.network.hidden_dims, "hidden widths")->capture_default_str();
-  app.add_option("--conditioning", model.network.conditioning, "time conditioning")
-      ->check(CLI::IsMember({"film", "concat"}))
-      ->capture_default_str();
+  bohmflow::apps::add_word_option(app, "--conditioning", model.network.conditioning, "time conditioning");
   app.add_option("--n-freq", model.network.n_freq, "Fourier frequencies 2^0 … 2^(n-1)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
       ->capture_default_str();
-  app.add_option("--symmetry", model.network.symmetry,
-                 "identical particles: permutation (the network reads sorted coordinates) or "
-                 "deepsets (it averages a per-particle encoder)")
-      ->check(CLI::IsMember({"none", "permutation", "deepsets"}))
-      ->capture_default_str();
+  bohmflow::apps::add_word_option(app, "--symmetry", model.network.symmetry,
+                                  "identical particles: permutation (the network reads sorted coordinates) or "
+                                  "deepsets (it averages a per-particle encoder)");
   app.add_option("--pair-width", model.network.pair_width,
                  "deepsets: units of the pair encoder, which reads each difference x_i - x_j (0: none)")
       ->check(CLI::NonNegativeNumber)
@@ -116,10 +112,8 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
   app.add_option("--caustic-threshold", training.loss.caustic_threshold,
                  "drop particles whose fold measure (--caustic-measure) falls below this")
       ->capture_default_str();
-  app.add_option("--caustic-measure", training.loss.caustic_measure,
-                 "fold measure of the caustic mask: det (|det F|, the reference's) | singular (σ_min(F))")
-      ->check(CLI::IsMember({"det", "singular"}))
-      ->capture_default_str();
+  bohmflow::apps::add_word_option(app, "--caustic-measure", training.loss.caustic_measure,
+                                  "fold measure of the caustic mask: |det F| (the reference's) or σ_min(F)");
   app.add_option("--target-clip", training.loss.target_clip, "clip score-target components to ±this")
       ->capture_default_str();
   app.add_option("--n-checkpoints", training.n_checkpoints,
@@ -152,9 +146,9 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
       ->excludes(resume_option);
   app.add_option("--seed", training.seed, "seed of the parameters, particles and step subsets")
       ->capture_default_str();
-  app.add_option("--sampling", training.sampling,
-                 "each epoch's particles: mc (independent draws) | sobol (scrambled Sobol points, a fresh shift per epoch)")
-      ->capture_default_str();
+  bohmflow::apps::add_word_option(app, "--sampling", training.sampling,
+                                  "each epoch's particles: independent draws (mc) or scrambled Sobol points with a "
+                                  "fresh shift per epoch (sobol); gauss-hermite is refused");
   app.add_option("--dist-timeout", flags.distributed.timeout_s,
                  "seconds before a missing rank or a stalled collective is an error")
       ->capture_default_str();

@@ -170,10 +170,6 @@ struct GaussianBaseline::VariationalPath {
 };
 
 void BaselineOptions::validate() const {
-  if (kind != "minimum" && kind != "trap" && kind != "variational" && kind != "none") {
-    throw std::invalid_argument("BaselineOptions::kind = '" + kind +
-                                "': must be 'minimum', 'trap', 'variational' or 'none'");
-  }
   if (max_iterations < 1) throw std::invalid_argument("BaselineOptions::max_iterations must be >= 1");
   if (!(gradient_tolerance > 0)) {
     throw std::invalid_argument("BaselineOptions::gradient_tolerance must be > 0");
@@ -195,7 +191,7 @@ GaussianBaseline::GaussianBaseline(const System& system, const BaselineOptions& 
   const Eigen::VectorXd mean = Eigen::Map<const Eigen::VectorXd>(initial.mean.data(), d);
   const Eigen::VectorXd velocity = Eigen::Map<const Eigen::VectorXd>(initial.velocity.data(), d);
   const Eigen::VectorXd sigma = Eigen::Map<const Eigen::VectorXd>(initial.sigma.data(), d);
-  if (kind_ == "variational") {
+  if (kind_ == BaselineKind::kVariational) {
     equilibrium_ = omega_ = q0_ = qdot0_ = sigma0_sq_ = Eigen::VectorXd::Zero(d);
     modes_ = Eigen::MatrixXd::Identity(d, d);
     path_ = std::make_shared<VariationalPath>();
@@ -213,7 +209,7 @@ GaussianBaseline::GaussianBaseline(const System& system, const BaselineOptions& 
     return;
   }
   Eigen::MatrixXd stiffness;
-  if (kind_ == "trap") {
+  if (kind_ == BaselineKind::kTrap) {
     const auto trap = system.trap();
     if (!trap) {
       throw std::invalid_argument("GaussianBaseline: kind 'trap', but " + system.label() +

@@ -26,12 +26,14 @@ ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) 
                                                                : network.value("d", 4));
     model.network.hidden_dims = network.at("hidden_dims").get<std::vector<int64_t>>();
     model.network.n_freq = network.at("n_freq").get<int>();
-    model.network.conditioning = network.at("conditioning").get<std::string>();
+    model.network.conditioning = parse_option<Conditioning>(network.at("conditioning").get<std::string>());
     model.network.output_scale = network.value("output_scale", model.network.output_scale);
-    model.network.symmetry = network.value("symmetry", model.network.symmetry);
+    model.network.symmetry = parse_option<Symmetry>(network.value("symmetry", to_string(model.network.symmetry)));
     model.network.pair_width = network.value("pair_width", model.network.pair_width);
-    model.baseline = args.value("baseline", model.baseline);
+    model.baseline = parse_option<BaselineKind>(args.value("baseline", to_string(model.baseline)));
   } catch (const nlohmann::json::exception& e) {
+    throw checkpoint_error(path, std::string("key 'args': ") + e.what());
+  } catch (const std::invalid_argument& e) {
     throw checkpoint_error(path, std::string("key 'args': ") + e.what());
   }
   return model;
@@ -55,11 +57,11 @@ std::string model_args_json(const ModelArgs& model, const std::string& training_
   args["network"] = {{"d", model.network.d},
                      {"hidden_dims", model.network.hidden_dims},
                      {"n_freq", model.network.n_freq},
-                     {"conditioning", model.network.conditioning},
+                     {"conditioning", to_string(model.network.conditioning)},
                      {"output_scale", model.network.output_scale},
-                     {"symmetry", model.network.symmetry},
+                     {"symmetry", to_string(model.network.symmetry)},
                      {"pair_width", model.network.pair_width}};
-  args["baseline"] = model.baseline;
+  args["baseline"] = to_string(model.baseline);
   args["training"] = nlohmann::json::parse(training_json);
   return args.dump();
 }

@@ -39,18 +39,13 @@ void FisherLossOptions::validate() const {
   if (!(caustic_threshold >= 0)) {
     throw std::invalid_argument("FisherLossOptions::caustic_threshold must be >= 0");
   }
-  if (caustic_measure != "det" && caustic_measure != "singular") {
-    throw std::invalid_argument("FisherLossOptions::caustic_measure '" + caustic_measure +
-                                "': must be det or singular");
-  }
   if (!(target_clip > 0)) throw std::invalid_argument("FisherLossOptions::target_clip must be > 0");
   if (chunk_size < 0) throw std::invalid_argument("FisherLossOptions::chunk_size must be >= 0");
 }
 
-torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure) {
-  if (measure == "det") return torch::linalg_det(F).abs();
-  if (measure == "singular") return std::get<0>(torch::linalg_svdvals(F).min(-1));
-  throw std::invalid_argument("caustic_measure '" + measure + "': must be det or singular");
+torch::Tensor caustic_measure(const torch::Tensor& F, CausticMeasure measure) {
+  if (measure == CausticMeasure::kSingular) return std::get<0>(torch::linalg_svdvals(F).min(-1));
+  return torch::linalg_det(F).abs();
 }
 
 namespace {

@@ -62,8 +62,6 @@ torch::Tensor sobol_normal_points(int d, int64_t count, uint64_t seed) {
 
 void SamplingOptions::validate() const {
   const std::string where = "sampling";
-  require(method == "mc" || method == "sobol" || method == "gauss-hermite", where,
-          "method '" + method + "': must be mc, sobol or gauss-hermite");
   require(count >= 1, where, "count = " + std::to_string(count) + ": must be >= 1");
 }
 
@@ -85,11 +83,11 @@ WeightedPositions standard_normal_points(int d, const SamplingOptions& options) 
   options.validate();
   require(d >= 1, "standard_normal_points", "d = " + std::to_string(d) + ": must be >= 1");
   WeightedPositions out;
-  if (options.method == "gauss-hermite") {
+  if (options.method == SamplingMethod::kGaussHermite) {
     std::tie(out.x0, out.weights) = gauss_hermite_points(d, options.count, out.describe);
     return out;
   }
-  if (options.method == "sobol") {
+  if (options.method == SamplingMethod::kSobol) {
     out.x0 = sobol_normal_points(d, options.count, options.seed);
     out.describe = "sobol, " + std::to_string(options.count) + " points";
   } else {

@@ -19,18 +19,10 @@ void ScoreNetOptions::validate() const {
     if (h < 1) throw std::invalid_argument("ScoreNetOptions::hidden_dims: widths must be >= 1");
   }
   if (n_freq < 0) throw std::invalid_argument("ScoreNetOptions::n_freq = " + std::to_string(n_freq) + ": must be >= 0");
-  if (conditioning != "film" && conditioning != "concat") {
-    throw std::invalid_argument("ScoreNetOptions::conditioning = '" + conditioning +
-                                "': must be 'film' or 'concat'");
-  }
   if (!(output_scale >= 0)) throw std::invalid_argument("ScoreNetOptions::output_scale must be >= 0");
   if (pair_width < 0) throw std::invalid_argument("ScoreNetOptions::pair_width must be >= 0");
-  if (pair_width > 0 && (symmetry != "deepsets" || d < 2)) {
+  if (pair_width > 0 && (symmetry != Symmetry::kDeepSets || d < 2)) {
     throw std::invalid_argument("ScoreNetOptions::pair_width > 0 needs symmetry 'deepsets' and d >= 2");
-  }
-  if (symmetry != "none" && symmetry != "permutation" && symmetry != "deepsets") {
-    throw std::invalid_argument("ScoreNetOptions::symmetry = '" + symmetry +
-                                "': must be 'none', 'permutation' or 'deepsets'");
   }
 }
 
@@ -83,7 +75,7 @@ namespace {
 // The MLP's input y: x itself, or sort(x) for an exchange-symmetric φ, with
 // then the rank of each coordinate in it (y_{rank_i} = x_i; undefined for x).
 std::pair<torch::Tensor, torch::Tensor> network_input(const ScoreNetOptions& options, const torch::Tensor& x) {
-  if (options.symmetry != "permutation") return {x, torch::Tensor()};
+  if (options.symmetry != Symmetry::kPermutation) return {x, torch::Tensor()};
   const auto [sorted, order] = x.sort(1);
   return {sorted, order.argsort(/*dim=*/int64_t{1})};
 }
@@ -115,7 +107,7 @@ ScoreNetImpl::ScoreNetImpl(const ScoreNetOptions& options,
   for (int k = 0; k < options_.n_freq; ++k) freqs.push_back(std::ldexp(1.0, k));
   frequencies_ = register_buffer("frequencies", torch::tensor(freqs, f64).reshape({options_.n_freq}));
 
-  const bool film = options_.conditioning == "film";
+  const bool film = options_.conditioning == Conditioning::kFilm;
   const int64_t n_time = 2 * options_.n_freq;
   const auto add_layer = [&](const std::string& prefix, const std::string& film_prefix, int64_t in, int64_t h) {
     Layer layer;
@@ -130,7 +122,7 @@ ScoreNetImpl::ScoreNetImpl(const ScoreNetOptions& options,
     return layer;
   };
   // The "deepsets" encoders read one coordinate, or one difference x_i − x_j, at a time.
-  const bool deepsets = options_.symmetry == "deepsets";
+  const bool deepsets = options_.symmetry == Symmetry::kDeepSets;
   const int64_t time_inputs = film ? 0 : n_time;
   int64_t in = (deepsets ? 1 : options_.d) + time_inputs;
   for (size_t i = 0; i < options_.hidden_dims.size(); ++i) {
@@ -238,7 +230,7 @@ ScoreNetImpl::Encoding ScoreNetImpl::encode(const torch::Tensor& x, const torch:
 torch::Tensor ScoreNetImpl::potential(const torch::Tensor& x, double t) const {
   const auto e = time_embedding(t);
   const auto y = network_input(options_, x).first;
-  const bool deepsets = options_.symmetry == "deepsets";
+  const bool deepsets = options_.symmetry == Symmetry::kDeepSets;
   torch::Tensor h = deepsets ? encode(y, e).h : torch::Tensor();
   for (size_t i = deepsets ? 1 : 0; i < layers_.size(); ++i) {
     const auto z = i == 0 ? first_preactivation(y, e).first : torch::matmul(h, layers_[i].W) + layers_[i].b;
@@ -332,7 +324,7 @@ ScoreDerivatives ScoreNetImpl::derivatives(const torch::Tensor& x, double t, Sco
   // "deepsets": the encoders' streams are never formed for all their d·h₀
   // and d(d−1)·h₂ units (each depends on one coordinate or one difference);
   // the pooled layers hand the next layer the streams of its input directly.
-  const bool deepsets = options_.symmetry == "deepsets";
+  const bool deepsets = options_.symmetry == Symmetry::kDeepSets;
   Encoding encoding;
   if (deepsets) {
     encoding = encode(y, e);

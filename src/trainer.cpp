@@ -81,10 +81,10 @@ void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, c
   const auto& b = wanted.network;
   if (a.hidden_dims != b.hidden_dims) fail("hidden_dims", describe(a.hidden_dims), describe(b.hidden_dims));
   if (a.n_freq != b.n_freq) fail("n_freq", std::to_string(a.n_freq), std::to_string(b.n_freq));
-  if (a.conditioning != b.conditioning) fail("conditioning", a.conditioning, b.conditioning);
-  if (a.symmetry != b.symmetry) fail("the network's symmetry", a.symmetry, b.symmetry);
+  if (a.conditioning != b.conditioning) fail("conditioning", to_string(a.conditioning), to_string(b.conditioning));
+  if (a.symmetry != b.symmetry) fail("the network's symmetry", to_string(a.symmetry), to_string(b.symmetry));
   if (a.pair_width != b.pair_width) fail("pair_width", std::to_string(a.pair_width), std::to_string(b.pair_width));
-  if (stored.baseline != wanted.baseline) fail("the baseline", stored.baseline, wanted.baseline);
+  if (stored.baseline != wanted.baseline) fail("the baseline", to_string(stored.baseline), to_string(wanted.baseline));
 }
 
 void TrainingOptions::validate(int world_size) const {
@@ -104,7 +104,8 @@ void TrainingOptions::validate(int world_size) const {
           "checkpoint_every = " + std::to_string(checkpoint_every) + ": must be >= 0 (0: only the final one)");
   require(!checkpoint_path.empty(), where, "checkpoint_path is empty");
   require(diagnostics_batch >= 1, where, "diagnostics_batch must be >= 1");
-  require(sampling == "mc" || sampling == "sobol", where, "sampling '" + sampling + "': must be mc or sobol");
+  require(sampling == SamplingMethod::kMc || sampling == SamplingMethod::kSobol, where,
+          "sampling '" + to_string(sampling) + "': must be mc or sobol");
   compute.validate();
   trajectory.validate();
   // T must be a whole number of steps (the loss, the diagnostics and the FFT
@@ -130,13 +131,13 @@ std::string TrainingOptions::to_json() const {
                       {"checkpoint_every", checkpoint_every},
                       {"checkpoint_path", checkpoint_path},
                       {"seed", seed},
-                      {"sampling", sampling},
+                      {"sampling", to_string(sampling)},
                       {"jets", to_string(compute.jets)},
                       {"dtype", dtype_name(compute.dtype)},
                       {"T", trajectory.T},
                       {"dt", trajectory.dt},
                       {"caustic_threshold", loss.caustic_threshold},
-                      {"caustic_measure", loss.caustic_measure},
+                      {"caustic_measure", to_string(loss.caustic_measure)},
                       {"target_clip", loss.target_clip},
                       {"lr_patience", plateau.patience},
                       {"lr_factor", plateau.factor},
@@ -295,12 +296,12 @@ std::string Trainer::save(const std::string& path) const {
 }
 
 torch::Tensor Trainer::draw_initial_positions() {
-  if (options_.sampling == "mc") {
+  if (options_.sampling == SamplingMethod::kMc) {
     return sample_initial_positions(*model_.system, options_.M, torch::kFloat64, &generator_);
   }
   // The shift comes from the run's generator, so a resumed run draws what one run would have.
   SamplingOptions sobol;
-  sobol.method = "sobol";
+  sobol.method = SamplingMethod::kSobol;
   sobol.count = options_.M;
   sobol.seed = static_cast<uint64_t>(
       torch::randint(std::numeric_limits<int64_t>::max(), {1}, generator_, torch::kInt64).item<int64_t>());
@@ -324,7 +325,7 @@ void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
   const int64_t n_steps = options_.trajectory.n_steps();
   const auto& p = options_.plateau;
   log << "Training: " << options_.n_epochs << " epochs (" << first_epoch << " → " << total_epochs
-      << "), M=" << M << " (" << options_.sampling << "), d=" << d << ", " << model_.system->label() << "\n"
+      << "), M=" << M << " (" << to_string(options_.sampling) << "), d=" << d << ", " << model_.system->label() << "\n"
       << "  ranks=" << world << " (" << communicator_.backend() << "), M_local=" << M_local
       << ", device=" << device_ << " (" << dtype_name(options_.compute.dtype) << ", jets "
       << to_string(options_.compute.jets) << "), threads=" << torch::get_num_threads() << "\n"
@@ -333,7 +334,7 @@ void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
       << (options_.n_checkpoints == 0 ? n_steps + 1 : std::min(options_.n_checkpoints, n_steps + 1)) << "\n"
       << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
       << "), grad_clip=" << options_.grad_clip << "\n"
-      << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << options_.loss.caustic_measure << ")"
+      << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << to_string(options_.loss.caustic_measure) << ")"
       << ", target_clip=" << options_.loss.target_clip << std::endl;
   if (!origin_.empty()) log << "  a new run from the " << origin_ << std::endl;
 }

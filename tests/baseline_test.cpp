@@ -35,7 +35,7 @@ TEST(GaussianBaseline, IsTheExactScoreOfAHarmonicGaussian) {
                                          {"phase", c}});
   for (const auto& [kind, tolerance] : {std::pair{"minimum", 1e-10}, std::pair{"variational", 1e-7}}) {
     BaselineOptions options;
-    options.kind = kind;
+    options.kind = parse_option<BaselineKind>(kind);
     GaussianBaseline baseline(*system, options);
     torch::manual_seed(0);
     const auto x = torch::randn({7, 2}, torch::kFloat64);
@@ -68,7 +68,7 @@ TEST(GaussianBaseline, VariationalBosonsSpreadWithTheMeanFieldWidth) {
   const double hbar = 0.1, m = 1.0, omega = 1.0, g = 1.0, s2 = 0.1;
   auto system = make_system("interacting_bosons", {{"d", d}});  // DSM's values are the defaults
   BaselineOptions options;
-  options.kind = "variational";
+  options.kind = BaselineKind::kVariational;
   GaussianBaseline baseline(*system, options);
   const double G = g / (2 * std::sqrt(2 * M_PI * s2));
   auto rate = [&](const std::array<double, 2>& y) {
@@ -111,7 +111,7 @@ TEST(GaussianBaseline, TrapKindUsesTheSystemsTrap) {
   // baseline is −x/σ² at every time, whatever g.
   auto system = make_system("interacting_bosons", {{"d", 3}, {"g", 1.0}});
   BaselineOptions options;
-  options.kind = "trap";
+  options.kind = BaselineKind::kTrap;
   GaussianBaseline baseline(*system, options);
   const double variance = 0.1 / 2.0;  // ħ/(2mω)
   torch::manual_seed(3);
@@ -152,12 +152,11 @@ TEST(GaussianBaseline, DoubleWellBarrierTopIsRejectedWithTheEigenvalue) {
 TEST(GaussianBaseline, NoneGivesAZeroScore) {
   auto system = make_system("double_well");
   BaselineOptions options;
-  options.kind = "none";
+  options.kind = BaselineKind::kNone;
   GaussianBaseline baseline(*system, options);
   const auto x = torch::ones({3, 1}, torch::kFloat64);
   EXPECT_EQ(baseline.score(x, 1.0).abs().max().item<double>(), 0.0);
-  options.kind = "quadratic";
-  EXPECT_THROW(GaussianBaseline(*system, options), std::invalid_argument);
+  EXPECT_THROW(parse_option<BaselineKind>("quadratic"), std::invalid_argument);
 }
 
 TEST(GaussianBaseline, PrecisionIsMinusTheScoreJacobian) {

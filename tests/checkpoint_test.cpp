@@ -19,7 +19,7 @@ Checkpoint small_checkpoint() {
   c.model.system = {{"d", 2}, {"lam", 0.25}};
   c.model.network.hidden_dims = {6, 5};
   c.model.network.n_freq = 2;
-  c.model.network.symmetry = "permutation";
+  c.model.network.symmetry = Symmetry::kPermutation;
   auto model = build_model(c.model);
   store_parameters(*model.network, c);
   for (const auto& [name, p] : c.params) {
@@ -43,7 +43,7 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_EQ(r.model.potential, "morse_chain");
   EXPECT_EQ(r.model.system.at("lam"), 0.25);
   EXPECT_EQ(r.model.network.hidden_dims, (std::vector<int64_t>{6, 5}));
-  EXPECT_EQ(r.model.network.symmetry, "permutation");
+  EXPECT_EQ(r.model.network.symmetry, Symmetry::kPermutation);
   EXPECT_EQ(r.adam_step, 17);
   EXPECT_EQ(r.lr, 5e-4);
   EXPECT_EQ(r.losses, c.losses);
@@ -63,7 +63,7 @@ TEST(Checkpoint, RoundTripsEverything) {
 // The "deepsets" encoders store (1, h) weights where the plain network has (d, h₀).
 TEST(Checkpoint, RoundTripsADeepSetsNetwork) {
   auto c = small_checkpoint();
-  c.model.network.symmetry = "deepsets";
+  c.model.network.symmetry = Symmetry::kDeepSets;
   c.model.network.pair_width = 3;
   c.params.clear();
   store_parameters(*build_model(c.model).network, c);
@@ -74,7 +74,7 @@ TEST(Checkpoint, RoundTripsADeepSetsNetwork) {
   auto a = build_model(c.model);
   restore_parameters(*a.network, c, "memory");
   auto b = load_model(path);
-  EXPECT_EQ(b.network->options().symmetry, "deepsets");
+  EXPECT_EQ(b.network->options().symmetry, Symmetry::kDeepSets);
   EXPECT_EQ(b.network->options().pair_width, 3);
   EXPECT_EQ(c.params.at("pair_W").sizes(), (std::vector<int64_t>{1, 3}));
   const auto x = torch::randn({4, 2}, torch::kFloat64);
@@ -103,6 +103,27 @@ TEST(Checkpoint, RejectsFilesThatAreNotCheckpoints) {
   npz.save(path);
   EXPECT_THROW(load_checkpoint(path), std::runtime_error);
   EXPECT_THROW(load_checkpoint(scratch("missing.npz")), std::runtime_error);
+}
+
+// An enum option's word in the args JSON that is none of its words is an
+// error naming the file and the key, not a crash or a silent default.
+TEST(Checkpoint, AnUnknownOptionWordInTheArgsIsRefused) {
+  auto npz = Npz::load(std::string(BOHMFLOW_SOURCE_DIR) + "/checkpoints/morse_d4.npz");
+  std::string args = npz.string("args");
+  const auto at = args.find("\"film\"");
+  ASSERT_NE(at, std::string::npos) << args;
+  args.replace(at, 6, "\"fi1m\"");
+  npz.set("args", args);
+  const auto path = scratch_path("unknown_word.npz").string();
+  npz.save(path);
+  try {
+    load_checkpoint(path);
+    FAIL();
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("key 'args': conditioning 'fi1m': must be film or concat"),
+              std::string::npos)
+        << error.what();
+  }
 }
 
 // The reference's published checkpoint, converted by

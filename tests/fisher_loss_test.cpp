@@ -99,9 +99,9 @@ TEST(FisherLoss, CausticMeasuresAreTheDeterminantAndTheSmallestSingularValue) {
   const double c = std::cos(0.3), s = std::sin(0.3);
   const auto R = torch::tensor({c, -s, s, c}, torch::kFloat64).view({2, 2});
   const auto F = torch::matmul(torch::matmul(R, torch::diag(torch::tensor({10.0, -0.05}, torch::kFloat64))), R.t());
-  EXPECT_NEAR(caustic_measure(F, "det").item<double>(), 0.5, 1e-12);
-  EXPECT_NEAR(caustic_measure(F, "singular").item<double>(), 0.05, 1e-12);
-  EXPECT_THROW(caustic_measure(F, "trace"), std::invalid_argument);
+  EXPECT_NEAR(caustic_measure(F, CausticMeasure::kDet).item<double>(), 0.5, 1e-12);
+  EXPECT_NEAR(caustic_measure(F, CausticMeasure::kSingular).item<double>(), 0.05, 1e-12);
+  EXPECT_THROW(parse_option<CausticMeasure>("trace"), std::invalid_argument);
 }
 
 TEST(FisherLoss, SingularMeasureMasksAFoldThatTheDeterminantHides) {
@@ -117,13 +117,11 @@ TEST(FisherLoss, SingularMeasureMasksAFoldThatTheDeterminantHides) {
   const auto by_det = fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false);
   EXPECT_GT(by_det.min_abs_det_F, 0.99);
   EXPECT_EQ(by_det.masked_fraction, 0.0);
-  options.caustic_measure = "singular";
+  options.caustic_measure = CausticMeasure::kSingular;
   const auto by_singular = fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false);
   EXPECT_EQ(by_singular.masked_fraction, 1.0);
   EXPECT_EQ(by_singular.loss, 0.0);
-  options.caustic_measure = "trace";
-  EXPECT_THROW(fisher_loss(*model.system, *model.network, x0, trajectory, {}, options, false),
-               std::invalid_argument);
+  EXPECT_THROW(parse_option<CausticMeasure>("trace"), std::invalid_argument);
 }
 
 // The Morse chain's loss is smooth in x₀, so scrambled Sobol batches scatter
@@ -135,9 +133,9 @@ TEST(FisherLoss, SobolBatchesScatterLessThanIndependentDraws) {
   const TrajectoryOptions trajectory{0.1, 0.025};
   SamplingOptions sampling;
   sampling.count = 64;
-  sampling.method = "mc";
+  sampling.method = SamplingMethod::kMc;
   const auto mc = gradient_spread(*system, *net, trajectory, {}, sampling, 12);
-  sampling.method = "sobol";
+  sampling.method = SamplingMethod::kSobol;
   const auto sobol = gradient_spread(*system, *net, trajectory, {}, sampling, 12);
   EXPECT_LT(sobol.gradient_variance, mc.gradient_variance / 4);
   EXPECT_LT(sobol.loss_std, mc.loss_std / 2);

@@ -68,10 +68,10 @@ ScoreNet tiny(const System& system, const std::string& symmetry, int64_t pair_wi
   options.d = system.dim();
   options.hidden_dims = {6, 5};
   options.n_freq = 2;
-  options.symmetry = symmetry;
+  options.symmetry = parse_option<Symmetry>(symmetry);
   options.pair_width = pair_width;
   BaselineOptions baseline;
-  baseline.kind = system.trap() ? "trap" : "minimum";
+  baseline.kind = system.trap() ? BaselineKind::kTrap : BaselineKind::kMinimum;
   torch::manual_seed(3);
   ScoreNet net(options, std::make_shared<GaussianBaseline>(system, baseline));
   torch::NoGradGuard no_grad;

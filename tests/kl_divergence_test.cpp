@@ -62,7 +62,7 @@ class KlOfAHarmonicPacket : public ::testing::Test {
     net.hidden_dims = {4};
     net.n_freq = 1;
     BaselineOptions b;
-    b.kind = baseline;
+    b.kind = parse_option<BaselineKind>(baseline);
     ScoreNet n(net, std::make_shared<GaussianBaseline>(*system_, b));
     torch::NoGradGuard no_grad;
     for (auto& p : n->parameters()) p.zero_();

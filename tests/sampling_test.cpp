@@ -41,7 +41,7 @@ TEST(Sampling, GaussHermiteMomentsOfAHarmonicEnsembleAreExact) {
   TrajectoryOptions trajectory;
   trajectory.T = 1.0;
   SamplingOptions sampling;
-  sampling.method = "gauss-hermite";
+  sampling.method = SamplingMethod::kGaussHermite;
   sampling.count = 9;  // 3 nodes per axis
   const auto points = initial_positions(*model.system, sampling);
   ASSERT_EQ(points.x0.size(0), 9);
@@ -73,7 +73,7 @@ TEST(Sampling, GaussHermiteMomentsOfAHarmonicEnsembleAreExact) {
 TEST(Sampling, SobolMomentsOfTheGaussianBeatMonteCarloNoise) {
   const auto system = make_system("harmonic", {{"d", 3}, {"mean", 0.5}, {"sigma0", 2.0}});
   SamplingOptions sampling;
-  sampling.method = "sobol";
+  sampling.method = SamplingMethod::kSobol;
   sampling.count = 4096;
   const auto points = initial_positions(*system, sampling);
   const auto mean = points.x0.mean(0), sigma = points.x0.std(0, /*unbiased=*/false);
@@ -95,8 +95,7 @@ TEST(Sampling, MonteCarloIsTheTrainingSampler) {
   auto generator = at::detail::createCPUGenerator(5);
   EXPECT_TRUE(torch::equal(points.x0, sample_initial_positions(*system, 10, torch::kFloat64, &generator)));
   EXPECT_NEAR(points.weights.sum().item<double>(), 1.0, 1e-15);
-  sampling.method = "quasi";
-  EXPECT_THROW(initial_positions(*system, sampling), std::invalid_argument);
+  EXPECT_THROW(parse_option<SamplingMethod>("quasi"), std::invalid_argument);
 }
 
 }  // namespace

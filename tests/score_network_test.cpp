@@ -26,10 +26,10 @@ ScoreNet tiny_network(const System& system, const std::string& conditioning,
   options.d = system.dim();
   options.hidden_dims = hidden;
   options.n_freq = 2;
-  options.conditioning = conditioning;
-  options.symmetry = symmetry;
+  options.conditioning = parse_option<Conditioning>(conditioning);
+  options.symmetry = parse_option<Symmetry>(symmetry);
   BaselineOptions baseline_options;
-  baseline_options.kind = baseline_kind;
+  baseline_options.kind = parse_option<BaselineKind>(baseline_kind);
   auto baseline = std::make_shared<GaussianBaseline>(system, baseline_options);
   torch::manual_seed(3);
   ScoreNet net(options, baseline);
@@ -227,7 +227,7 @@ torch::Tensor deepsets_by_hand(const ScoreNetImpl& net, const torch::Tensor& x, 
   std::map<std::string, torch::Tensor> p;
   for (const auto& [name, value] : net.named_parameters_in_order()) p[name] = value;
   const auto e = net.time_embedding(t);
-  const bool film = net.options().conditioning == "film";
+  const bool film = net.options().conditioning == Conditioning::kFilm;
   const auto layer = [&](int i, const torch::Tensor& z) {
     auto h = torch::softplus(z);
     if (!film) return h;
@@ -353,7 +353,7 @@ TEST(ScoreNet, PairWidthNeedsTheDeepSetsNetwork) {
   options.d = 3;
   options.pair_width = 4;
   EXPECT_THROW(options.validate(), std::invalid_argument);
-  options.symmetry = "deepsets";
+  options.symmetry = Symmetry::kDeepSets;
   EXPECT_NO_THROW(options.validate());
 }
 

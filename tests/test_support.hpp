@@ -77,7 +77,7 @@ inline std::string save_model_checkpoint(const Model& model, const std::string& 
   checkpoint.model.potential = potential;
   checkpoint.model.system = model.system->parameters();
   checkpoint.model.network = model.network->options();
-  checkpoint.model.baseline = baseline;
+  checkpoint.model.baseline = parse_option<BaselineKind>(baseline);
   checkpoint.training_json = "{\"T\": " + std::to_string(T) + ", \"dt\": " + std::to_string(dt) + "}";
   store_parameters(*model.network, checkpoint);
   save_checkpoint(path.string(), checkpoint);

@@ -226,7 +226,7 @@ TEST(Trainer, SobolBatchesResumeBitIdentically) {
   NullStream log;
   auto sobol = [](const std::string& path, int64_t epochs) {
     auto options = tiny_training(path, epochs);
-    options.sampling = "sobol";
+    options.sampling = SamplingMethod::kSobol;
     return options;
   };
   Trainer straight(tiny_model(), sobol(scratch("sobol_straight.npz"), 6), *communicator);
@@ -267,13 +267,13 @@ TEST(Trainer, ResumeRejectsAnotherArchitecture) {
   other.system["lam"] = 0.2;
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
   other = tiny_model();
-  other.network.symmetry = "permutation";
+  other.network.symmetry = Symmetry::kPermutation;
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
   other = tiny_model();
   other.network.pair_width = 4;
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
   other = tiny_model();
-  other.baseline = "variational";  // the stored one is the default, "minimum"
+  other.baseline = BaselineKind::kVariational;  // the stored one is the default, "minimum"
   EXPECT_THROW(check_resume_compatible(load_checkpoint(path).model, other, path), std::invalid_argument);
 }
 
@@ -287,17 +287,18 @@ TEST(Trainer, RejectsOptionsNamingThem) {
     EXPECT_NE(std::string(e.what()).find("M = 13 is not divisible by the number of ranks (2)"), std::string::npos);
   }
   options = tiny_training(scratch("x.npz"), 1);
-  options.sampling = "halton";
+  options.sampling = SamplingMethod::kGaussHermite;
   try {
     options.validate(1);
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("sampling 'halton': must be mc or sobol"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sampling 'gauss-hermite': must be mc or sobol"), std::string::npos)
+        << e.what();
   }
+  EXPECT_THROW(parse_option<SamplingMethod>("halton"), std::invalid_argument);
   options = tiny_training(scratch("x.npz"), 1);
-  options.loss.caustic_measure = "trace";
   try {
-    options.validate(1);
+    parse_option<CausticMeasure>("trace");
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("caustic_measure 'trace': must be det or singular"), std::string::npos)

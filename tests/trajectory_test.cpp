@@ -18,7 +18,7 @@ ScoreNet baseline_only(const System& system, const std::string& baseline_kind) {
   options.hidden_dims = {8};
   options.n_freq = 1;
   BaselineOptions b;
-  b.kind = baseline_kind;
+  b.kind = parse_option<BaselineKind>(baseline_kind);
   ScoreNet net(options, std::make_shared<GaussianBaseline>(system, b));
   torch::NoGradGuard no_grad;
   for (auto& p : net->parameters()) p.zero_();

@@ -34,12 +34,23 @@ namespace bohmflow {
 
 class System;
 
+// The Gaussian baseline's kind (BaselineOptions::kind below).
+enum class BaselineKind { kMinimum, kTrap, kVariational, kNone };
+template <>
+struct OptionWords<BaselineKind> {
+  static constexpr const char* option = "baseline";
+  static constexpr std::pair<BaselineKind, const char*> words[] = {{BaselineKind::kMinimum, "minimum"},
+                                                                    {BaselineKind::kTrap, "trap"},
+                                                                    {BaselineKind::kVariational, "variational"},
+                                                                    {BaselineKind::kNone, "none"}};
+};
+
 struct BaselineOptions {
   // "minimum": expansion at the minimum of V (the reference); "trap": the
   // system's harmonic trap alone (System::trap(), exact when the rest of V
   // vanishes, e.g. interacting bosons at g = 0); "variational": the
   // variational Gaussian (above); "none": s_base = 0.
-  std::string kind = "minimum";
+  BaselineKind kind = BaselineKind::kMinimum;
   int max_iterations = 200;      // Newton iterations for the minimum
   double gradient_tolerance = 1e-12;  // stop when |∇V(r_eq)|∞ is below this
   // "variational": RK4 step of the equations of motion; between steps q and
@@ -47,7 +58,7 @@ struct BaselineOptions {
   double time_step = 5e-3;
   // "variational": the rule for ⟨∇V⟩ and ⟨∇²V⟩ over N(q, Σ), x = q + Lz with
   // Σ = LLᵀ; every z also enters as −z, so the averages are exact for quadratic V.
-  SamplingOptions averaging{"sobol", 2048, 7};
+  SamplingOptions averaging{SamplingMethod::kSobol, 2048, 7};
   void validate() const;
 };
 
@@ -66,8 +77,8 @@ class GaussianBaseline {
   // x_c(t): (d).
   torch::Tensor centre(double t, const torch::TensorOptions& options) const;
 
-  bool enabled() const { return kind_ != "none"; }
-  const std::string& kind() const { return kind_; }
+  bool enabled() const { return kind_ != BaselineKind::kNone; }
+  BaselineKind kind() const { return kind_; }
   int dim() const { return static_cast<int>(equilibrium_.size()); }
   const Eigen::VectorXd& equilibrium() const { return equilibrium_; }  // r_eq
   const Eigen::VectorXd& frequencies() const { return omega_; }        // ω_k
@@ -81,7 +92,7 @@ class GaussianBaseline {
   struct VariationalPath;  // the variational Gaussian on t_k = k·h (baseline.cpp)
   std::shared_ptr<VariationalPath> path_;
   void require_harmonic(const char* what) const;  // throws for "variational"
-  std::string kind_;
+  BaselineKind kind_;
   double hbar_over_mass_ = 1.0;
   Eigen::VectorXd equilibrium_, omega_, q0_, qdot0_, sigma0_sq_;
   Eigen::MatrixXd modes_;

@@ -30,7 +30,7 @@ struct ModelArgs {
   std::string potential = "morse_chain";  // registry name
   ParameterMap system;                    // system parameters (overrides of the defaults)
   ScoreNetOptions network;                // architecture
-  std::string baseline = "minimum";       // BaselineOptions::kind
+  BaselineKind baseline = BaselineKind::kMinimum;  // BaselineOptions::kind
 };
 
 struct Checkpoint {

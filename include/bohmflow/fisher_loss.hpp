@@ -26,6 +26,15 @@
 
 namespace bohmflow {
 
+// The fold measure of the caustic mask (FisherLossOptions::caustic_measure).
+enum class CausticMeasure { kDet, kSingular };
+template <>
+struct OptionWords<CausticMeasure> {
+  static constexpr const char* option = "caustic_measure";
+  static constexpr std::pair<CausticMeasure, const char*> words[] = {{CausticMeasure::kDet, "det"},
+                                                                      {CausticMeasure::kSingular, "singular"}};
+};
+
 struct FisherLossOptions {
   double caustic_threshold = 0.1;  // drop particles whose fold measure falls below this at a selected step
   // The fold measure: "det", |det F| (the reference's); "singular", the
@@ -33,7 +42,7 @@ struct FisherLossOptions {
   // sees that only while no other direction stretches, and at d = 8 the bosons'
   // relative coordinates stretch det F ten-thousandfold while single directions
   // fold (docs/benchmarks.md, *Where the learned flow folds*). σ_min sees both.
-  std::string caustic_measure = "det";
+  CausticMeasure caustic_measure = CausticMeasure::kDet;
   double target_clip = 100.0;      // clip each target component to ±target_clip
   int64_t chunk_size = 256;        // particles per sweep; bounds memory (d=4, 128×128: ~2 GB peak RSS); 0: all
   void validate() const;
@@ -47,7 +56,7 @@ struct FisherLossResult {
 
 // The fold measure of F (…, d, d) → (…) that the caustic mask compares with
 // caustic_threshold (FisherLossOptions::caustic_measure).
-torch::Tensor caustic_measure(const torch::Tensor& F, const std::string& measure);
+torch::Tensor caustic_measure(const torch::Tensor& F, CausticMeasure measure);
 
 // x0: (M, d) initial positions. selected: step indices in [0, n_steps]
 // (empty: every step). With accumulate_gradient, dL/dθ is added to the

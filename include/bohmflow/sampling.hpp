@@ -16,12 +16,24 @@
 
 #include <torch/types.h>
 
+#include "bohmflow/option_words.hpp"
+
 namespace bohmflow {
 
 class System;
 
+// How starting points are drawn: independent draws ("mc"), scrambled Sobol
+// points ("sobol"), or a Gauss–Hermite product rule ("gauss-hermite").
+enum class SamplingMethod { kMc, kSobol, kGaussHermite };
+template <>
+struct OptionWords<SamplingMethod> {
+  static constexpr const char* option = "sampling";
+  static constexpr std::pair<SamplingMethod, const char*> words[] = {
+      {SamplingMethod::kMc, "mc"}, {SamplingMethod::kSobol, "sobol"}, {SamplingMethod::kGaussHermite, "gauss-hermite"}};
+};
+
 struct SamplingOptions {
-  std::string method = "mc";   // "mc", "sobol" or "gauss-hermite"
+  SamplingMethod method = SamplingMethod::kMc;
   int64_t count = 20000;       // points; gauss-hermite uses n^d ≤ count with the largest n
   uint64_t seed = 999;         // mc draws, sobol scrambling
   void validate() const;

@@ -45,6 +45,7 @@
 #include <torch/types.h>
 
 #include "bohmflow/baseline.hpp"
+#include "bohmflow/option_words.hpp"
 
 namespace bohmflow {
 
@@ -52,14 +53,32 @@ namespace detail {
 class JetLayout;
 }
 
+// How φ reads t: FiLM modulation of every hidden layer (the reference's) or
+// the Fourier features concatenated to x.
+enum class Conditioning { kFilm, kConcat };
+template <>
+struct OptionWords<Conditioning> {
+  static constexpr const char* option = "conditioning";
+  static constexpr std::pair<Conditioning, const char*> words[] = {{Conditioning::kFilm, "film"},
+                                                                    {Conditioning::kConcat, "concat"}};
+};
+
+// Exchange symmetry of φ (above): none, sorted coordinates, or deep sets.
+enum class Symmetry { kNone, kPermutation, kDeepSets };
+template <>
+struct OptionWords<Symmetry> {
+  static constexpr const char* option = "symmetry";
+  static constexpr std::pair<Symmetry, const char*> words[] = {
+      {Symmetry::kNone, "none"}, {Symmetry::kPermutation, "permutation"}, {Symmetry::kDeepSets, "deepsets"}};
+};
+
 struct ScoreNetOptions {
   int d = 4;                             // spatial dimension
   std::vector<int64_t> hidden_dims = {128, 128};  // widths of the hidden layers
   int n_freq = 4;                        // Fourier frequencies 2^0 … 2^(n_freq−1)
-  std::string conditioning = "film";     // "film" or "concat"
+  Conditioning conditioning = Conditioning::kFilm;
   double output_scale = 0.01;            // std of the initial output weights
-  std::string symmetry = "none";         // "none", "permutation" (φ reads sort(x)) or
-                                         // "deepsets" (φ reads the particles' mean encoding)
+  Symmetry symmetry = Symmetry::kNone;   // permutation: φ reads sort(x); deepsets: the particles' mean encoding
   int64_t pair_width = 0;                // "deepsets": units of the pair encoder enc₂(x_i − x_j); 0 = none
   void validate() const;
 };

@@ -44,7 +44,7 @@ struct TrainingOptions {
   // scrambled Sobol points with a fresh random digital shift from the run's
   // generator (randomised quasi-Monte Carlo: unbiased, and for a smooth loss a
   // gradient with less variance than M independent draws give).
-  std::string sampling = "mc";
+  SamplingMethod sampling = SamplingMethod::kMc;  // mc or sobol
   int64_t diagnostics_batch = 512; // independent particles behind E_mean, E_std, min|det F|, min σ(F), masked
   // Jet engine and dtype (not compared on resume). x₀ is drawn in float64 on
   // the host whatever the device and dtype, so every run with one seed trains
