@@ -13,6 +13,7 @@
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/system.hpp"
 #include "bohmflow/progress.hpp"
+#include "bohmflow/psi_snapshots.hpp"
 #include "fft_reference_job.hpp"
 #include "system_flags.hpp"
 

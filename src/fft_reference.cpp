@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "bohmflow/npz.hpp"
+#include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/system.hpp"
 #include "fftw_plans.hpp"
 #include "internal_checks.hpp"

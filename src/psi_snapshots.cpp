@@ -18,6 +18,8 @@ size_t PsiSnapshots::nearest(double t) const {
   return best;
 }
 
+size_t PsiSnapshots::size() const { return psi.size(); }
+
 torch::Tensor PsiSnapshots::density(size_t k) const {
   if (k >= psi.size()) {
     throw std::out_of_range("psi snapshots '" + source + "': no snapshot " + std::to_string(k));

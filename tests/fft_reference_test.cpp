@@ -13,6 +13,7 @@
 
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
+#include "bohmflow/psi_snapshots.hpp"
 #include "../apps/fft_reference_job.hpp"
 
 namespace bohmflow {

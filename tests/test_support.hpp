@@ -12,6 +12,7 @@
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/potentials.hpp"
+#include "bohmflow/psi_snapshots.hpp"
 
 namespace bohmflow {
 

@@ -159,9 +159,6 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
 // E_kinetic, E_potential, the run (d, N, L, T, dt, n_steps), every system
 // parameter as a float64 scalar, potential and label (unicode).
 void save_fft_reference(const FftResult& result, const std::string& path);
-// Writes psi_0, psi_1, … ((N,)*d complex128, in step order), t_snap (S),
-// step_snap (S), grids (d, N), k_grids (d, N), d, N, L, dt, potential.
-// Throws std::invalid_argument when the result holds no snapshot.
-void save_psi_snapshots(const FftResult& result, const std::string& path);
+// ψ snapshots (FftOptions::save_psi_at) are written by save_psi_snapshots (psi_snapshots.hpp).
 
 }  // namespace bohmflow

@@ -32,21 +32,7 @@
 #include <utility>
 #include <vector>
 
-// LibTorch's tensor types, declared rather than included: this header is also
-// used by the part of the library that does not link LibTorch. The
-// declarations match LibTorch's own (ATen/core/TensorBody.h,
-// c10/core/ScalarType.h, and torch/optim/optimizer.h's `using at::Tensor`), so
-// torch::Tensor and torch::ScalarType name the same types with or without it.
-namespace at {
-class Tensor;
-}  // namespace at
-namespace c10 {
-enum class ScalarType : int8_t;
-}  // namespace c10
-namespace torch {
-using at::Tensor;
-using c10::ScalarType;
-}  // namespace torch
+#include "bohmflow/tensor_declarations.hpp"
 
 namespace bohmflow {
 
