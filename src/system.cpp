@@ -2,7 +2,6 @@
 // equations stand in include/bohmflow/system.hpp; their terms in potential_terms.hpp.
 #include "bohmflow/system.hpp"
 
-#include <omp.h>
 
 #include <cmath>
 #include <functional>

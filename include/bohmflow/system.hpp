@@ -50,7 +50,8 @@ class SystemDefinition {
   virtual ParameterMap parameters() const = 0;
   // The system's harmonic trap, for the "trap" baseline; none by default.
   virtual std::optional<Trap> trap() const { return std::nullopt; }
-  // V at one point x (d coordinates).
+  // V at one point x (d coordinates). Called from several OpenMP threads at once
+  // (potential_on_grid), so it must not modify shared state.
   virtual double potential_at(const double* x) const = 0;
 
   int dim() const { return static_cast<int>(initial_.mean.size()); }
