@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
                                        "particles (gauss-hermite: at most this many nodes)");
   app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(bohmflow::apps::at_least(1));
   app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();

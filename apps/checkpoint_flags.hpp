@@ -30,8 +30,8 @@ class CheckpointFlags {
  public:
   explicit CheckpointFlags(CLI::App& app) {
     app.add_option("--checkpoint", path_, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
-    app.add_option("--T", T_, "final time (default: the checkpoint's training T)")->check(CLI::PositiveNumber);
-    app.add_option("--dt", dt_, "leapfrog step (default: the checkpoint's training dt)")->check(CLI::PositiveNumber);
+    app.add_option("--T", T_, "final time (default: the checkpoint's training T)")->check(above(0));
+    app.add_option("--dt", dt_, "leapfrog step (default: the checkpoint's training dt)")->check(above(0));
   }
 
   const std::string& path() const { return path_; }
@@ -69,7 +69,7 @@ inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const
         return method;
       },
       "initial positions: " + names, to_string(sampling.method));
-  app.add_option(count_flag, sampling.count, count_help)->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option(count_flag, sampling.count, count_help)->capture_default_str()->check(at_least(1));
   app.add_option("--seed", sampling.seed, "seed of the initial positions (mc) or the scrambling (sobol)")
       ->capture_default_str();
 }

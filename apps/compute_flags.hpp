@@ -45,18 +45,24 @@ void add_word_option(CLI::App& app, const std::string& flag, Enum& target, const
   add_parsed_option(app, flag, target, parse_option<Enum>, help + ": " + words, to_string(target));
 }
 
-// A check that a number is at least `low`, whose message names the bound
-// only (CLI11's Range would print the upper bound's 300 digits).
-inline CLI::Validator at_least(double low) {
+// A check that a number is at least `low` (or, not `inclusive`, above it),
+// whose message names the bound only (CLI11's Range and PositiveNumber print
+// the upper bound's 300 digits).
+inline CLI::Validator lower_bound(double low, bool inclusive) {
+  const std::string relation = inclusive ? ">=" : ">";
   return CLI::Validator(
-      [low](std::string& text) -> std::string {
+      [low, inclusive, relation](std::string& text) -> std::string {
         double value = 0;
         if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
-        if (!(value >= low)) return "must be >= " + CLI::detail::to_string(low) + ", got " + text;
+        if (!(inclusive ? value >= low : value > low)) {
+          return "must be " + relation + " " + CLI::detail::to_string(low) + ", got " + text;
+        }
         return {};
       },
-      ">=" + CLI::detail::to_string(low));
+      relation + CLI::detail::to_string(low));
 }
+inline CLI::Validator at_least(double low) { return lower_bound(low, true); }
+inline CLI::Validator above(double low) { return lower_bound(low, false); }
 
 // --jets auto|fused|generic and --dtype float64|float32 onto ComputeOptions
 // (score_network.hpp), whose defaults they keep.

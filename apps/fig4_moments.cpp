@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
   bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite}, "--M-test",
                                        "particles (gauss-hermite: at most this many nodes)");
-  app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(bohmflow::apps::at_least(1));
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   bohmflow::apps::ComputeFlags flags(app);
   CLI11_PARSE(app, argc, argv);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const bohmflow::apps::CheckpointFlags trained(app);
   // Quantiles count every particle once: equally weighted points only.
   bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol}, "--M-test", "particles");
-  app.add_option("--n-times", n_times, "evenly spaced steps on [0, T]")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--n-times", n_times, "evenly spaced steps on [0, T]")->capture_default_str()->check(bohmflow::apps::at_least(1));
   app.add_option("--quantiles", levels, "levels q: the q-quantile of |det F| and σ_min, the (1 − q)-quantile of the condition")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

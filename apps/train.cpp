@@ -85,7 +85,7 @@ void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
   app.add_option("--hidden-dims", model.network.hidden_dims, "hidden widths")->capture_default_str();
   bohmflow::apps::add_word_option(app, "--conditioning", model.network.conditioning, "time conditioning");
   app.add_option("--n-freq", model.network.n_freq, "Fourier frequencies 2^0 … 2^(n-1)")
-      ->check(CLI::PositiveNumber)
+      ->check(bohmflow::apps::at_least(1))
       ->capture_default_str();
   app.add_option("--output-scale", model.network.output_scale, "std of the initial output weights")
       ->capture_default_str();
@@ -94,7 +94,7 @@ void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
                                   "deepsets (it averages a per-particle encoder)");
   app.add_option("--pair-width", model.network.pair_width,
                  "deepsets: units of the pair encoder, which reads each difference x_i - x_j (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(bohmflow::apps::at_least(0))
       ->capture_default_str();
 }
 
@@ -138,7 +138,7 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
   auto* resume_option =
       app.add_option("--resume", flags.resume_path, "continue from this checkpoint")->check(CLI::ExistingFile);
   app.add_option("--resume-lr", flags.resume_lr, "continue the resumed run at this lr instead of the checkpoint's")
-      ->check(CLI::PositiveNumber)
+      ->check(bohmflow::apps::above(0))
       ->needs(resume_option);
   app.add_option("--resume-weights-only", flags.weights_path,
                  "start a new run (epoch 0, fresh optimizer and generator) from this checkpoint's weights")
