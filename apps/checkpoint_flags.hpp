@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -62,11 +61,10 @@ inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const
   add_parsed_option(
       app, "--sampling", sampling.method,
       [methods, names](const std::string& word) {
-        const auto method = parse_option<SamplingMethod>(word);
-        if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
-          throw std::invalid_argument("sampling '" + word + "': must be one of " + names);
+        for (const auto method : methods) {
+          if (to_string(method) == word) return method;
         }
-        return method;
+        throw std::invalid_argument("sampling '" + word + "': must be one of " + names);
       },
       "initial positions: " + names, to_string(sampling.method));
   app.add_option(count_flag, sampling.count, count_help)->capture_default_str()->check(at_least(1));

@@ -67,7 +67,7 @@ inline CLI::Validator above(double low) { return lower_bound(low, false); }
 // --jets auto|fused|generic and --dtype float64|float32 onto ComputeOptions
 // (score_network.hpp), whose defaults they keep.
 inline void add_compute_options(CLI::App& app, ComputeOptions& compute) {
-  add_parsed_option(app, "--jets", compute.jets, parse_jet_engine,
+  add_parsed_option(app, "--jets", compute.jets, parse_option<JetEngine>,
                     "jet engine: auto (fused on float64 CPU, generic elsewhere) | fused (the CPU kernel) | "
                     "generic (ATen operations, any device and dtype)",
                     to_string(compute.jets));

@@ -26,21 +26,6 @@ void ScoreNetOptions::validate() const {
   }
 }
 
-JetEngine parse_jet_engine(const std::string& name) {
-  if (name == "auto") return JetEngine::kAuto;
-  if (name == "fused") return JetEngine::kFused;
-  if (name == "generic") return JetEngine::kGeneric;
-  throw std::invalid_argument("jet engine '" + name + "': must be auto, fused or generic");
-}
-
-std::string to_string(JetEngine engine) {
-  switch (engine) {
-    case JetEngine::kFused: return "fused";
-    case JetEngine::kGeneric: return "generic";
-    default: return "auto";
-  }
-}
-
 torch::Dtype parse_dtype(const std::string& name) {
   if (name == "float64") return torch::kFloat64;
   if (name == "float32") return torch::kFloat32;

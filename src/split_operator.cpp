@@ -66,10 +66,10 @@ int64_t power(int64_t base, int exponent) {
 
 // Calls fn(first, values) for consecutive chunks of V on the grid axis^d in C
 // order; `first` is the flat index of values[0]. Chunks are ranges of the
-// leading axis, evaluated through potential_on_grid.
+// leading axis, evaluated through potential_on_grid on `threads` threads.
 template <typename Fn>
 void for_each_potential_chunk(const SystemDefinition& system, const std::vector<double>& axis, int d,
-                              Fn&& fn) {
+                              int threads, Fn&& fn) {
   const int64_t N = static_cast<int64_t>(axis.size());
   const int64_t row = power(N, d - 1);  // points per index of the leading axis
   const int64_t rows_per_chunk = std::max<int64_t>(1, kPotentialChunk / row);
@@ -77,7 +77,7 @@ void for_each_potential_chunk(const SystemDefinition& system, const std::vector<
   for (int64_t a = 0; a < N; a += rows_per_chunk) {
     const int64_t b = std::min(N, a + rows_per_chunk);
     axes[0].assign(axis.begin() + a, axis.begin() + b);
-    const std::vector<double> values = potential_on_grid(system, axes);
+    const std::vector<double> values = potential_on_grid(system, axes, threads);
     fn(a * row, values);
   }
 }
@@ -335,7 +335,7 @@ void SplitOperator::Impl::prepare_initial_state() {
   double potential_sum = 0.0;
   Complex* p = psi.get();
   Complex* f = kick.get();
-  for_each_potential_chunk(system, x, d, [&](int64_t first, const std::vector<double>& V) {
+  for_each_potential_chunk(system, x, d, threads, [&](int64_t first, const std::vector<double>& V) {
     const int64_t count = static_cast<int64_t>(V.size());
     for (int64_t i = 0; i < count; ++i) potential_sum += V[i] * std::norm(p[first + i]);
 #pragma omp parallel for num_threads(threads) schedule(static) if (count >= kParallelMinimum)
@@ -578,7 +578,7 @@ std::vector<std::complex<double>> SplitOperator::wavefunction() {
   std::vector<Complex> out(s.total);
   const Complex* p = s.psi.get();
   const double half = 0.5 * s.options.dt / s.hbar;
-  for_each_potential_chunk(s.system, s.x, s.d, [&](int64_t first, const std::vector<double>& V) {
+  for_each_potential_chunk(s.system, s.x, s.d, s.threads, [&](int64_t first, const std::vector<double>& V) {
     const int64_t count = static_cast<int64_t>(V.size());
 #pragma omp parallel for num_threads(s.threads) schedule(static) if (count >= kParallelMinimum)
     for (int64_t i = 0; i < count; ++i) {

@@ -3,6 +3,8 @@
 #include "bohmflow/system.hpp"
 
 
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -98,7 +100,7 @@ SystemDefinition::SystemDefinition(double hbar, double mass, InitialState initia
     : hbar_(hbar), mass_(mass), initial_(std::move(initial)) {}
 
 std::vector<double> potential_on_grid(const SystemDefinition& system,
-                                      const std::vector<std::vector<double>>& axes) {
+                                      const std::vector<std::vector<double>>& axes, int threads) {
   const int d = static_cast<int>(axes.size());
   require(d == system.dim(), "potential_on_grid",
           "grid has " + std::to_string(d) + " axes but the system has d = " +
@@ -106,7 +108,7 @@ std::vector<double> potential_on_grid(const SystemDefinition& system,
   int64_t total = 1;
   for (const auto& axis : axes) total *= static_cast<int64_t>(axis.size());
   std::vector<double> values(total);
-#pragma omp parallel
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
   {
     std::vector<double> x(d);
 #pragma omp for schedule(static)

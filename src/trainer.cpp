@@ -414,10 +414,7 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
   };
 
   while (epoch_ < total_epochs) {
-    const auto reduced = reduced_loss_and_gradient(stop_requested);
-    const double loss = reduced.loss;
-    const bool stop = reduced.stop;
-    auto gradients = reduced.gradients;
+    auto [loss, stop, gradients] = reduced_loss_and_gradient(stop_requested);
     const double grad_norm = clip_by_global_norm(gradients, options_.grad_clip);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       return finish(TrainingResult::Outcome::kNonFinite,

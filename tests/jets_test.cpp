@@ -184,9 +184,9 @@ TEST(Jets, FusedEngineRefusesWhatItCannotRun) {
   } catch (const std::invalid_argument& error) {
     EXPECT_NE(std::string(error.what()).find("jets 'fused'"), std::string::npos) << error.what();
   }
-  EXPECT_EQ(parse_jet_engine(to_string(JetEngine::kGeneric)), JetEngine::kGeneric);
+  EXPECT_EQ(parse_option<JetEngine>(to_string(JetEngine::kGeneric)), JetEngine::kGeneric);
   EXPECT_EQ(parse_dtype(dtype_name(torch::kFloat32)), torch::kFloat32);
-  EXPECT_THROW(parse_jet_engine("fast"), std::invalid_argument);
+  EXPECT_THROW(parse_option<JetEngine>("fast"), std::invalid_argument);
   EXPECT_THROW(parse_dtype("float16"), std::invalid_argument);
   // The network itself refuses fused jets on float32 parameters.
   auto system = make_system("morse_chain", {{"d", 2}});

@@ -88,8 +88,12 @@ struct ScoreNetOptions {
 // operations on any device and dtype (GPUs, float32); "auto", fused where it
 // applies and generic elsewhere. Both give the same numbers to rounding.
 enum class JetEngine { kAuto, kFused, kGeneric };
-JetEngine parse_jet_engine(const std::string& name);  // "auto" | "fused" | "generic"
-std::string to_string(JetEngine engine);
+template <>
+struct OptionWords<JetEngine> {
+  static constexpr const char* option = "jet engine";
+  static constexpr std::pair<JetEngine, const char*> words[] = {
+      {JetEngine::kAuto, "auto"}, {JetEngine::kFused, "fused"}, {JetEngine::kGeneric, "generic"}};
+};
 
 // The floating dtype of a computation: "float64" (the reference's) or
 // "float32" (GPUs without fast float64); checkpoints store float64 either way.

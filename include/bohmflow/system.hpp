@@ -77,9 +77,10 @@ std::unique_ptr<SystemDefinition> make_system_definition(const std::string& name
 std::vector<std::string> system_names();
 
 // V on the tensor grid axes[0] × … × axes[d−1], C order (last axis fastest),
-// through SystemDefinition::potential_at on every OpenMP thread.
+// through SystemDefinition::potential_at on `threads` OpenMP threads (0:
+// omp_get_max_threads()).
 std::vector<double> potential_on_grid(const SystemDefinition& system,
-                                      const std::vector<std::vector<double>>& axes);
+                                      const std::vector<std::vector<double>>& axes, int threads = 0);
 
 // ---- the systems ------------------------------------------------------------
 
