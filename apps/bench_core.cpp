@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "app_main.hpp"
 #include "compute_flags.hpp"
 #include "system_flags.hpp"
 
@@ -120,17 +121,19 @@ int main(int argc, char** argv) {
   bohmflow::apps::add_word_option(app, "--baseline", bench.baseline.kind, "Gaussian baseline");
   app.add_option("--d", bench.dims, "dimensions")->capture_default_str();
   app.add_option("--M", bench.batch, "particles")->capture_default_str();
-  app.add_option("--T", bench.trajectory.T, "trajectory length per measurement")->capture_default_str();
-  app.add_option("--dt", bench.trajectory.dt, "leapfrog step")->capture_default_str();
+  app.add_option("--T", bench.trajectory.T, "trajectory length per measurement")
+      ->capture_default_str()
+      ->check(bohmflow::apps::above(0));
+  app.add_option("--dt", bench.trajectory.dt, "leapfrog step")->capture_default_str()->check(bohmflow::apps::above(0));
   app.add_option("--hidden-dims", bench.network.hidden_dims, "hidden widths")->capture_default_str();
   app.add_option("--chunk", bench.loss.chunk_size, "particles per loss sweep")->capture_default_str();
   bohmflow::apps::ComputeFlags flags(app);
   app.add_flag("--inference-only", bench.skip_gradient, "skip the loss + gradient measurement");
   app.add_option("--data-out", bench.output, "also write the table as NPZ (keys d, M, steps, loss_grad_seconds, "
                                              "loss_grad_rate, inference_seconds, inference_rate)");
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     bench.validate();
+    if (!bench.output.empty()) bohmflow::require_writable(bench.output, "--data-out");
     const auto device = flags.apply();
     const auto& compute = flags.compute();
     std::cout << bench.potential << " on " << flags.describe() << ", torch threads: " << torch::get_num_threads()
@@ -148,9 +151,5 @@ int main(int argc, char** argv) {
       npz.save(bench.output);
       std::cout << "saved " << bench.output << "\n";
     }
-  } catch (const std::exception& error) {
-    std::cerr << "bench_core: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

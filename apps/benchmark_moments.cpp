@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "app_main.hpp"
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
@@ -100,20 +101,25 @@ int main(int argc, char** argv) {
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();
   bohmflow::apps::ComputeFlags flags(app);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
+    bohmflow::require_writable(output, "--data-out");
     const auto device = flags.apply();
     const auto& compute = flags.compute();
     const auto [checkpoint, model, trajectory] = trained.load(device, compute);
 
+    bohmflow::apps::require_particles_fit(
+        bohmflow::propagated_moments_bytes(sampling.count, model.network->options(), trajectory), "--M-test",
+        sampling.count);
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps of " << trajectory.dt
               << ", " << model.system->label() << "\n";
-    const auto path =
-        bohmflow::propagate(*model.system, *model.network, points.x0.to(device, compute.dtype), trajectory);
-    const auto learned = bohmflow::ensemble_moments(
-        path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
+    bohmflow::ProgressReporter progress(points.x0.size(0), "particles");
+    const auto learned = bohmflow::propagated_moments(
+        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory,
+        bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights,
+        [&progress](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
 
     bohmflow::Npz npz;
     npz.set("t", learned.t);
@@ -138,9 +144,5 @@ int main(int argc, char** argv) {
     npz.save(output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "saved " << output << " in " << seconds << " s\n";
-  } catch (const std::exception& error) {
-    std::cerr << "benchmark_moments: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/memory.hpp"
 #include "bohmflow/sampling.hpp"
 #include "compute_flags.hpp"
 
@@ -24,13 +25,29 @@ struct TrainedRun {
   TrajectoryOptions trajectory;
 };
 
-// --checkpoint FILE, --T and --dt (default: the T and dt it was trained with).
+// --chunk onto TrajectoryOptions::chunk_size (trajectory.hpp), whose default it keeps.
+inline void add_chunk_option(CLI::App& app, int64_t& chunk_size) {
+  app.add_option("--chunk", chunk_size, "particles propagated together; bounds the memory (0: all at once)")
+      ->default_str(std::to_string(TrajectoryOptions{}.chunk_size))
+      ->check(at_least(0));
+}
+
+// Before any work: `bytes`, the estimated peak of running `count` particles
+// (count_flag), must fit in the available memory; else an error naming the
+// flags that lower it.
+inline void require_particles_fit(double bytes, const std::string& count_flag, int64_t count) {
+  require_memory(bytes, count_flag + " " + std::to_string(count), "propagating " + std::to_string(count) + " particles",
+                 "lower " + count_flag + " or --chunk");
+}
+
+// --checkpoint FILE, --T and --dt (default: the T and dt it was trained with), --chunk.
 class CheckpointFlags {
  public:
   explicit CheckpointFlags(CLI::App& app) {
     app.add_option("--checkpoint", path_, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
     app.add_option("--T", T_, "final time (default: the checkpoint's training T)")->check(above(0));
     app.add_option("--dt", dt_, "leapfrog step (default: the checkpoint's training dt)")->check(above(0));
+    add_chunk_option(app, chunk_size_);
   }
 
   const std::string& path() const { return path_; }
@@ -43,6 +60,7 @@ class CheckpointFlags {
     run.trajectory = trained_trajectory(run.checkpoint);
     if (T_) run.trajectory.T = *T_;
     if (dt_) run.trajectory.dt = *dt_;
+    run.trajectory.chunk_size = chunk_size_;
     run.trajectory.validate();
     return run;
   }
@@ -50,6 +68,7 @@ class CheckpointFlags {
  private:
   std::string path_;
   std::optional<double> T_, dt_;
+  int64_t chunk_size_ = TrajectoryOptions{}.chunk_size;
 };
 
 // --sampling (one of `methods`), `count_flag` (the number of points) and --seed

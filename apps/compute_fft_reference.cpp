@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "bohmflow/fft_reference.hpp"
+#include "bohmflow/npz.hpp"
 #include "bohmflow/system.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/psi_snapshots.hpp"
+#include "app_main.hpp"
 #include "fft_reference_job.hpp"
 #include "system_flags.hpp"
 
@@ -44,10 +46,10 @@ int main(int argc, char** argv) {
   app.add_option("--norm-warning", job.norm_drift_warning,
                  "warn when max |norm - norm(0)| exceeds this")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     job.validate();
+    bohmflow::require_writable(job.output, "--output");
+    if (!job.fft.save_psi_at.empty()) bohmflow::require_writable(job.psi_output_path(), "--psi-out");
     const auto system = bohmflow::make_system_definition(job.potential, job.parameters);
     std::cout << "FFT grid: " << system->label() << ", N=" << job.fft.stepper.N
               << " per axis, about " << std::fixed << std::setprecision(0)
@@ -70,9 +72,5 @@ int main(int argc, char** argv) {
       std::cout << "saved " << result.snapshots.size() << " psi snapshots to "
                 << job.psi_output_path() << "\n";
     }
-  } catch (const std::exception& error) {
-    std::cerr << "compute_fft_reference: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

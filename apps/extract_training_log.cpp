@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bohmflow/training_log.hpp"
+#include "app_main.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> logs;
@@ -16,8 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Parse training logs (Epoch N/T: loss=..., | E_mean=...) into epochs, losses, e_mean."};
   app.add_option("-o,--output", output, "output NPZ")->required();
   app.add_option("logs", logs, "training logs, oldest first")->required()->check(CLI::ExistingFile);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto log = bohmflow::read_training_logs(logs, &std::cerr);
     size_t measured = 0;
     for (bool m : log.measured) measured += m ? 1 : 0;
@@ -25,9 +25,5 @@ int main(int argc, char** argv) {
     std::cout << log.size() << " epochs (" << log.epochs.front() << ".." << log.epochs.back()
               << "), " << measured << " with E_mean, from " << logs.size() << " log(s); saved "
               << output << "\n";
-  } catch (const std::exception& error) {
-    std::cerr << "extract_training_log: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "bohmflow/bohmian_1d.hpp"
+#include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/progress.hpp"
+#include "app_main.hpp"
 #include "system_flags.hpp"
 
 namespace {
@@ -59,10 +61,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-o,--output,--data-out", job.output, "NPZ for scripts/plot_fig1.py")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     job.validate();
+    bohmflow::require_writable(job.output, "--output");
     const auto system = bohmflow::make_system(job.potential, job.parameters);
     bohmflow::ProgressReporter progress(options.n_steps(), "FFT + Bohmian steps");
     const auto result = bohmflow::solve_bohmian_1d(
@@ -71,9 +72,5 @@ int main(int argc, char** argv) {
     std::cout << result.brief_report();
     bohmflow::save_bohmian_1d(result, job.output);
     std::cout << "saved to " << job.output << "\n";
-  } catch (const std::exception& error) {
-    std::cerr << "fig1_doublewell: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

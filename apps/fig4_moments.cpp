@@ -13,8 +13,37 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "app_main.hpp"
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
+
+namespace {
+
+// The FFT reference's system (every parameter of its potential the file
+// stores) with the checkpoint's network; their dimensions must agree.
+bohmflow::ModelArgs reference_system(const bohmflow::Npz& fft, const std::string& fft_path,
+                                     const bohmflow::Checkpoint& checkpoint, const std::string& checkpoint_path) {
+  for (const char* key : {"potential", "d", "T", "dt", "t", "means", "sigmas"}) {
+    if (!fft.contains(key)) {
+      throw std::invalid_argument("--fft-ref '" + fft_path + "': no '" + key +
+                                  "' array (not a compute_fft_reference file?)");
+    }
+  }
+  auto args = checkpoint.model;
+  args.potential = fft.string("potential");
+  for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
+    if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
+  }
+  const auto d = static_cast<int64_t>(fft.scalar_double("d"));
+  if (d != args.network.d) {
+    throw std::invalid_argument("--fft-ref '" + fft_path + "' holds a d = " + std::to_string(d) +
+                                " reference but --checkpoint '" + checkpoint_path + "' is a d = " +
+                                std::to_string(args.network.d) + " network");
+  }
+  return args;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string checkpoint_path = "checkpoints/morse_d4.npz";
@@ -22,45 +51,50 @@ int main(int argc, char** argv) {
   std::string output = "data/fig4_moments.npz";
   bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
+  int64_t chunk_size = bohmflow::TrajectoryOptions{}.chunk_size;
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
-  bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite}, "--M-test",
-                                       "particles (gauss-hermite: at most this many nodes)");
-  app.add_option("--n-times", n_times, "evenly spaced evaluation steps")->capture_default_str()->check(bohmflow::apps::at_least(1));
+  bohmflow::apps::add_sampling_options(
+      app, sampling,
+      {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite},
+      "--M-test", "particles (gauss-hermite: at most this many nodes)");
+  app.add_option("--n-times", n_times, "evenly spaced evaluation steps")
+      ->capture_default_str()
+      ->check(bohmflow::apps::at_least(1));
+  bohmflow::apps::add_chunk_option(app, chunk_size);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   bohmflow::apps::ComputeFlags flags(app);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
+    bohmflow::require_writable(output, "--data-out");
     const auto device = flags.apply();
     const auto& compute = flags.compute();
     const auto fft = bohmflow::Npz::load(fft_path);
     const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
-    // The system of the FFT file: every parameter of that potential it stores.
-    auto args = checkpoint.model;
-    args.potential = fft.string("potential");
-    for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
-      if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
-    }
+    const auto args = reference_system(fft, fft_path, checkpoint, checkpoint_path);
     auto model = bohmflow::restore_model(args, checkpoint, checkpoint_path, device, compute);
-    const bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt")};
+    bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt"), chunk_size};
+    trajectory.validate();
+    bohmflow::apps::require_particles_fit(
+        bohmflow::propagated_moments_bytes(sampling.count, model.network->options(), trajectory), "--M-test",
+        sampling.count);
 
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     const int64_t M = points.x0.size(0);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps, "
               << model.system->label() << " (" << flags.describe() << ")\n";
-    const auto path =
-        bohmflow::propagate(*model.system, *model.network, points.x0.to(device, compute.dtype), trajectory);
-    const auto moments = bohmflow::ensemble_moments(
-        path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights);
+    bohmflow::ProgressReporter progress(M, "particles");
+    const auto moments = bohmflow::propagated_moments(
+        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory,
+        bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights,
+        [&progress](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
 
-    // Agreement with the reference at the evaluation steps (same step grid).
-    const auto index = torch::tensor(moments.steps, torch::kInt64);
-    const auto fft_means = fft.tensor("means", torch::kFloat64, {-1, -1});
-    const auto fft_sigmas = fft.tensor("sigmas", torch::kFloat64, {-1, -1});
-    const double mean_error = (moments.means - fft_means.index_select(0, index)).abs().max().item<double>();
-    const double sigma_error = (moments.sigmas - fft_sigmas.index_select(0, index)).abs().max().item<double>();
+    // Agreement with the reference at the evaluation times.
+    const auto reference = bohmflow::fft_moments(fft, moments.t, "--fft-ref '" + fft_path + "'");
+    const double mean_error = (moments.means - reference.means).abs().max().item<double>();
+    const double sigma_error = (moments.sigmas - reference.vars.sqrt()).abs().max().item<double>();
 
     bohmflow::Npz npz;
     npz.set("t_learn", moments.t);
@@ -68,8 +102,8 @@ int main(int argc, char** argv) {
     npz.set("learned_sigmas", moments.sigmas);
     npz.set("learned_energy", moments.energy);
     npz.set("fft_t", fft.tensor("t"));
-    npz.set("fft_means", fft_means);
-    npz.set("fft_sigmas", fft_sigmas);
+    npz.set("fft_means", fft.tensor("means"));
+    npz.set("fft_sigmas", fft.tensor("sigmas"));
     npz.set("d", static_cast<int64_t>(model.system->dim()));
     npz.set("T", trajectory.T);
     npz.set("epoch", checkpoint.epoch);
@@ -79,12 +113,8 @@ int main(int argc, char** argv) {
     npz.set("dtype", bohmflow::dtype_name(compute.dtype));
     npz.save(output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "max |<x_i> - FFT| = " << mean_error << ", max |sigma_i - FFT| = " << sigma_error
-              << " over " << moments.steps.size() << " times and " << model.system->dim() << " modes\n"
+    std::cout << "max |<x_i> - FFT| = " << mean_error << ", max |sigma_i - FFT| = " << sigma_error << " over "
+              << moments.steps.size() << " times and " << model.system->dim() << " modes\n"
               << "saved " << output << " in " << seconds << " s\n";
-  } catch (const std::exception& error) {
-    std::cerr << "fig4_moments: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "app_main.hpp"
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
@@ -36,11 +37,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   bohmflow::apps::ComputeFlags compute(app);
   app.add_option("--data-out", output, "also write t, levels, abs_det_F, min_singular_F, condition_F as NPZ");
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
+    if (!output.empty()) bohmflow::require_writable(output, "--data-out");
     const auto device = compute.apply();
     const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
 
+    bohmflow::apps::require_particles_fit(
+        bohmflow::propagation_bytes(sampling.count, model.network->options(), trajectory, /*with_F=*/true),
+        "--M-test", sampling.count);
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << model.system->label() << ": " << points.describe << ", " << trajectory.n_steps() << " steps of "
               << trajectory.dt << " (" << compute.describe() << ")\n\n";
@@ -73,9 +77,5 @@ int main(int argc, char** argv) {
       npz.save(output);
       std::cout << "\nwrote " << output << "\n";
     }
-  } catch (const std::exception& error) {
-    std::cerr << "fold_statistics: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

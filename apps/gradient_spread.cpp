@@ -14,6 +14,7 @@
 
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/fisher_loss.hpp"
+#include "app_main.hpp"
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
@@ -27,8 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "batches per rule")->capture_default_str();
   app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
   bohmflow::apps::ComputeFlags compute(app);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto device = compute.apply();
     const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
     std::cout << model.system->label() << " (" << compute.describe() << "), T = " << trajectory.T
@@ -45,9 +45,5 @@ int main(int argc, char** argv) {
         std::cout << "\ngradient variance, mc over sobol: " << mc_variance / spread.gradient_variance << "\n";
       }
     }
-  } catch (const std::exception& error) {
-    std::cerr << "gradient_spread: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -11,9 +11,11 @@
 
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/kl_divergence.hpp"
+#include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/psi_snapshots.hpp"
+#include "app_main.hpp"
 #include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -32,9 +34,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch", options.batch, "particles propagated together")->capture_default_str();
   app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
   bohmflow::apps::ComputeFlags compute(app);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     options.validate();
+    if (!output.empty()) bohmflow::require_writable(output, "--data-out");
     const auto start = std::chrono::steady_clock::now();
     const auto device = compute.apply();
     const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
@@ -54,9 +56,5 @@ int main(int argc, char** argv) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "done in " << seconds << " s\n";
-  } catch (const std::exception& error) {
-    std::cerr << "kl_divergence: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

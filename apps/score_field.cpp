@@ -15,6 +15,7 @@
 #include "bohmflow/checkpoint.hpp"
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_field.hpp"
+#include "app_main.hpp"
 #include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -37,8 +38,7 @@ int main(int argc, char** argv) {
   app.add_flag("--float32", options.single_precision, "store s and rho as float32");
   app.add_option("--data-out", output, "output NPZ (compressed)")->capture_default_str();
   bohmflow::apps::ComputeFlags compute(app);
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
     const auto device = compute.apply();
     const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
@@ -60,9 +60,5 @@ int main(int argc, char** argv) {
     std::cout << (psi ? ", with the exact slice density" : ", no density (no --psi)") << " ("
               << compute.describe() << ")\n"
               << "saved " << output << " in " << seconds << " s\n";
-  } catch (const std::exception& error) {
-    std::cerr << "score_field: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -16,12 +16,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include <torch/torch.h>
 
 #include "bohmflow/bohmflow.hpp"
+#include "app_main.hpp"
 #include "compute_flags.hpp"
 #include "system_flags.hpp"
 
@@ -100,11 +106,16 @@ void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
 
 void add_training_flags(CLI::App& app, TrainFlags& flags) {
   auto& training = flags.training;
-  app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")->capture_default_str();
-  app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str();
-  app.add_option("--M", training.M, "particles per epoch (all ranks together)")->capture_default_str();
+  using bohmflow::apps::above;
+  using bohmflow::apps::at_least;
+  app.add_option("--T", training.trajectory.T, "final time (a multiple of dt, or π)")
+      ->capture_default_str()
+      ->check(above(0));
+  app.add_option("--dt", training.trajectory.dt, "leapfrog step")->capture_default_str()->check(above(0));
+  app.add_option("--M", training.M, "particles per epoch (all ranks together)")->capture_default_str()->check(at_least(1));
   app.add_option("--n-epochs", training.n_epochs, "epochs to train (added to a resumed run's)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   app.add_option("--lr", training.lr, "initial learning rate (a resumed run keeps its own: see --resume-lr)")
       ->capture_default_str();
   app.add_option("--grad-clip", training.grad_clip, "global gradient-norm clip (<= 0: none)")
@@ -154,6 +165,30 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
       ->capture_default_str();
 }
 
+// "128×128".
+std::string join(const std::vector<int64_t>& widths) {
+  std::string text;
+  for (const auto width : widths) text += (text.empty() ? "" : "×") + std::to_string(width);
+  return text;
+}
+
+// What every rank must share (distributed.hpp's require_same_settings): the
+// model, the training options, the layout and the starting checkpoint's bytes.
+bohmflow::RankSettings rank_settings(const bohmflow::ModelArgs& model, const bohmflow::TrainingOptions& training,
+                                     const bohmflow::DistributedOptions& distributed, const TrainFlags& flags) {
+  auto settings = bohmflow::flatten_settings(bohmflow::model_args_json(model, training.to_json()));
+  settings.emplace_back("WORLD_SIZE", std::to_string(distributed.world_size));
+  settings.emplace_back("--resume-lr", std::to_string(flags.resume_lr));
+  for (const auto& [flag, path] : {std::pair<std::string, std::string>{"--resume", flags.resume_path},
+                                   {"--resume-weights-only", flags.weights_path}}) {
+    if (path.empty()) continue;
+    std::ifstream file(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    settings.emplace_back(flag + " content", std::to_string(std::hash<std::string>{}(bytes)));
+  }
+  return settings;
+}
+
 // The run after parsing; returns the exit status (128 + signal when interrupted,
 // 3 for a non-finite loss). `program` names the command in messages.
 int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, char** argv,
@@ -173,6 +208,14 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
   const auto device = compute.apply(distributed.local_rank, per_node);
 
   // Everything the flags can get wrong is checked before the rendezvous.
+  if (distributed.rank == 0) bohmflow::require_writable(training.checkpoint_path, "--checkpoint-path");
+  auto network = model.network;
+  network.d = bohmflow::make_system(model.potential, model.system)->dim();
+  bohmflow::require_memory(bohmflow::training_bytes(network, training, distributed.world_size),
+                           "--M " + std::to_string(training.M),
+                           "an epoch of " + std::to_string(training.M / distributed.world_size) +
+                               " particles per rank through hidden widths " + join(network.hidden_dims),
+                           "lower --chunk (particles per sweep), --M or --hidden-dims");
   bohmflow::build_model(model);
   bohmflow::Checkpoint resume;
   const std::string& start_path = flags.resume_path.empty() ? flags.weights_path : flags.resume_path;
@@ -184,6 +227,7 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
   }
 
   auto communicator = bohmflow::make_communicator(distributed, device);
+  bohmflow::require_same_settings(*communicator, rank_settings(model, training, distributed, flags), device);
   bohmflow::Trainer trainer(model, training, *communicator, device);
   if (!flags.resume_path.empty()) trainer.resume(resume, flags.resume_path);
   if (!flags.weights_path.empty()) {
@@ -220,13 +264,5 @@ int main(int argc, char** argv) {
   add_model_flags(app, flags.model);
   add_training_flags(app, flags);
   bohmflow::apps::ComputeFlags compute(app, flags.training.compute);
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return train(flags, compute, argc, argv, program);
-  } catch (const c10::Error& error) {
-    std::cerr << program << ": " << error.what_without_backtrace() << "\n";
-  } catch (const std::exception& error) {
-    std::cerr << program << ": " << error.what() << "\n";
-  }
-  return 1;
+  return bohmflow::apps::run_app(app, argc, argv, [&] { return train(flags, compute, argc, argv, program); });
 }

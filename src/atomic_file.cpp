@@ -1,12 +1,16 @@
 // Whole-file I/O on POSIX descriptors: reading a file in one piece and
 // replacing one atomically, so that a crash never leaves a half-written file.
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +28,35 @@ struct FdCloser {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// Where write_file_atomically puts the temporaries of `path`.
+struct TemporaryNames {
+  std::string dir, base, prefix;
+  explicit TemporaryNames(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    base = slash == std::string::npos ? path : path.substr(slash + 1);
+    prefix = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  }
+  std::string stem() const { return "." + base + ".tmp-"; }
+};
+
+// Removes ".<base>.tmp-<pid>-<n>" files in `names.dir` whose process is gone
+// (a run killed while writing): they are never renamed and would pile up.
+void remove_stale_temporaries(const TemporaryNames& names) {
+  DIR* folder = ::opendir(names.dir.c_str());
+  if (folder == nullptr) return;
+  const std::string stem = names.stem();
+  while (const dirent* entry = ::readdir(folder)) {
+    const std::string name = entry->d_name;
+    if (name.compare(0, stem.size(), stem) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + stem.size(), &end, 10);
+    if (pid <= 0 || end == nullptr || *end != '-') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink((names.prefix + name).c_str());
+  }
+  ::closedir(folder);
+}
 
 }  // namespace
 
@@ -56,19 +89,16 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   const auto error = [&](const std::string& what) {
     throw std::runtime_error("cannot write '" + path + "': " + what);
   };
-  const size_t slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.empty() || base == "." || base == "..") error("the path names a directory");
-  const std::string prefix = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const TemporaryNames names(path);
+  const std::string& dir = names.dir;
+  if (names.base.empty() || names.base == "." || names.base == "..") error("the path names a directory");
+  remove_stale_temporaries(names);
 
   static std::atomic<unsigned> counter{0};
   std::string temporary;
   FdCloser file;
   for (int attempt = 0; attempt < 100 && file.fd < 0; ++attempt) {
-    temporary = prefix + "." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
-                std::to_string(counter.fetch_add(1));
+    temporary = names.prefix + names.stem() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
     do {
       file.fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     } while (file.fd < 0 && errno == EINTR);
@@ -103,6 +133,26 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   FdCloser folder;
   folder.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (folder.fd >= 0) ::fsync(folder.fd);
+}
+
+void require_writable(const std::string& path, const std::string& what) {
+  const auto refuse = [&](const std::string& why) {
+    throw std::runtime_error(what + " '" + path + "': cannot be written (" + why + "); nothing was run");
+  };
+  const TemporaryNames names(path);
+  if (names.base.empty() || names.base == "." || names.base == "..") refuse("the path names a directory");
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) refuse("it is a directory");
+  std::error_code ignored;
+  if (names.dir != ".") std::filesystem::create_directories(names.dir, ignored);
+  remove_stale_temporaries(names);
+  const std::string probe = names.prefix + names.stem() + std::to_string(::getpid()) + "-probe";
+  FdCloser file;
+  do {
+    file.fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  } while (file.fd < 0 && errno == EINTR);
+  if (file.fd < 0) refuse("no file can be created in '" + names.dir + "': " + errno_text(errno));
+  ::unlink(probe.c_str());
 }
 
 }  // namespace bohmflow

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <torch/torch.h>
 
@@ -186,6 +189,109 @@ std::unique_ptr<Communicator> make_communicator(const DistributedOptions& option
                              format_number(options.timeout_s) + " s (did every rank start?): " + message_of(e));
   }
 #endif
+}
+
+// ---- ranks agree or stop ---------------------------------------------------
+
+namespace {
+
+constexpr int64_t kSettingSlots = 256;      // settings beyond the last slot share it
+constexpr uint64_t kHashMask = (1u << 20) - 1;  // 20-bit hashes: squares summed over ranks stay exact
+constexpr int64_t kTextLength = 240;        // bytes of rank 0's differing setting that are sent
+
+uint64_t fnv1a(const std::string& text, uint64_t hash = 1469598103934665603ull) {
+  for (const unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+void flatten(const nlohmann::json& node, const std::string& name, RankSettings& out) {
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) flatten(value, name.empty() ? key : name + "." + key, out);
+  } else {
+    out.emplace_back(name, node.dump());
+  }
+}
+
+// The tensor of `text`'s first kTextLength bytes as doubles (collectives move
+// floating tensors on every backend), and back.
+torch::Tensor text_tensor(const std::string& text) {
+  std::vector<double> bytes(kTextLength, 0.0);
+  for (size_t k = 0; k < text.size() && k < bytes.size(); ++k) bytes[k] = static_cast<unsigned char>(text[k]);
+  return torch::tensor(bytes, torch::kFloat64);
+}
+std::string tensor_text(const torch::Tensor& tensor) {
+  const auto host = tensor.cpu().contiguous();
+  std::string text;
+  for (int64_t k = 0; k < host.numel(); ++k) {
+    const auto c = static_cast<int>(host.data_ptr<double>()[k]);
+    if (c == 0) break;
+    text.push_back(static_cast<char>(c));
+  }
+  return text;
+}
+
+}  // namespace
+
+RankSettings flatten_settings(const std::string& json, const std::string& prefix) {
+  RankSettings out;
+  flatten(nlohmann::json::parse(json), prefix, out);
+  return out;
+}
+
+void require_same_settings(Communicator& communicator, const RankSettings& settings, const torch::Device& device) {
+  const int ranks = communicator.size(), rank = communicator.rank();
+  if (ranks == 1) return;
+  std::vector<uint64_t> slots(kSettingSlots, 0);
+  for (size_t k = 0; k < settings.size(); ++k) {
+    auto& slot = slots[std::min<size_t>(k, kSettingSlots - 1)];
+    slot = fnv1a(settings[k].first + '\0' + settings[k].second + '\0', slot + 1);
+  }
+  // Rows: the low hash, the high hash, and their squares.
+  const auto halves = [&](int64_t j) {
+    return std::pair<double, double>(static_cast<double>(slots[j] & kHashMask),
+                                     static_cast<double>((slots[j] >> 20) & kHashMask));
+  };
+  std::vector<double> local(4 * kSettingSlots);
+  for (int64_t j = 0; j < kSettingSlots; ++j) {
+    const auto [low, high] = halves(j);
+    local[j] = low;
+    local[kSettingSlots + j] = high;
+    local[2 * kSettingSlots + j] = low * low;
+    local[3 * kSettingSlots + j] = high * high;
+  }
+  auto sums = torch::tensor(local, torch::kFloat64).to(device);
+  communicator.all_reduce_sum(sums);
+  const auto total = sums.cpu().contiguous();
+  const double* S = total.data_ptr<double>();
+  int64_t first = -1;
+  for (int64_t j = 0; j < kSettingSlots && first < 0; ++j) {
+    const bool low_same = S[j] * S[j] == ranks * S[2 * kSettingSlots + j];
+    const bool high_same = S[kSettingSlots + j] * S[kSettingSlots + j] == ranks * S[3 * kSettingSlots + j];
+    if (!low_same || !high_same) first = j;
+  }
+  if (first < 0) return;
+
+  // Every rank knows the slot; rank 0 sends its setting there, and each rank
+  // says whether it differs from it.
+  const std::string own = static_cast<size_t>(first) < settings.size()
+                              ? settings[first].first + " = " + settings[first].second
+                              : "(no setting)";
+  auto reference = text_tensor(own).to(device);
+  communicator.broadcast(reference, 0);
+  const std::string at_rank0 = tensor_text(reference);
+  auto differs = torch::zeros({ranks}, torch::kFloat64);
+  differs[rank] = own.substr(0, kTextLength) == at_rank0 ? 0.0 : 1.0;
+  differs = differs.to(device);
+  communicator.all_reduce_sum(differs);
+  const auto flags = differs.cpu();
+  std::string list;
+  for (int r = 0; r < ranks; ++r) {
+    if (flags[r].item<double>() > 0) list += (list.empty() ? "" : ", ") + std::to_string(r);
+  }
+  std::string message = "the ranks' settings differ, nothing was trained: rank 0 has " + at_rank0;
+  if (rank != 0) message += ", this rank (" + std::to_string(rank) + ") has " + own;
+  message += "; rank(s) differing from rank 0: " + (list.empty() ? std::string("(hash collision)") : list);
+  throw std::runtime_error(message);
 }
 
 }  // namespace bohmflow

@@ -1,5 +1,6 @@
 #include "bohmflow/evaluate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,40 +21,113 @@ std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count) {
   return steps;
 }
 
+namespace {
+
+// Weighted means and variances by West's (1979) update, one particle at a
+// time in index order, so that sweeping the particles in chunks adds the same
+// terms in the same order as one sweep (the chunked moments are the whole
+// run's, bit for bit). With W = Σw so far, for each new particle:
+//   W += w,   δ = x − μ,   μ += (w/W)·δ,   S += w·δ·(x − μ);   σ² = S/W
+class MomentAccumulator {
+ public:
+  MomentAccumulator(int64_t times, int64_t d)
+      : times_(times), d_(d), mean_(times * d, 0.0), sum_sq_(times * d, 0.0), energy_(times, 0.0) {}
+
+  // x (K', m, d) and energy (K', m) at the K' steps; w (m) or undefined (each particle weighs 1).
+  void add(const torch::Tensor& x, const torch::Tensor& energy, const torch::Tensor& w) {
+    const auto xs = x.to(torch::kCPU, torch::kFloat64).contiguous();
+    const auto es = energy.to(torch::kCPU, torch::kFloat64).contiguous();
+    const auto ws = w.defined() ? w.to(torch::kCPU, torch::kFloat64).contiguous() : torch::Tensor();
+    const auto X = xs.accessor<double, 3>();
+    const auto E = es.accessor<double, 2>();
+    for (int64_t p = 0; p < xs.size(1); ++p) {
+      const double weight = ws.defined() ? ws.data_ptr<double>()[p] : 1.0;
+      total_weight_ += weight;
+      if (total_weight_ == 0) continue;  // zero weights so far: nothing to average yet
+      const double share = weight / total_weight_;
+      for (int64_t k = 0; k < times_; ++k) {
+        for (int64_t i = 0; i < d_; ++i) {
+          double& mean = mean_[k * d_ + i];
+          const double delta = X[k][p][i] - mean;
+          mean += share * delta;
+          sum_sq_[k * d_ + i] += weight * delta * (X[k][p][i] - mean);
+        }
+        energy_[k] += share * (E[k][p] - energy_[k]);
+      }
+    }
+  }
+
+  void finish(EnsembleMoments& out) const {
+    const auto options = torch::TensorOptions().dtype(torch::kFloat64);
+    out.means = torch::tensor(mean_, options).view({times_, d_});
+    out.sigmas = (torch::tensor(sum_sq_, options).view({times_, d_}) / total_weight_).clamp_min(0).sqrt();
+    out.energy = torch::tensor(energy_, options);
+  }
+
+ private:
+  int64_t times_, d_;
+  double total_weight_ = 0;
+  std::vector<double> mean_, sum_sq_, energy_;
+};
+
+void require_steps(const std::vector<int64_t>& steps, int64_t K, const std::string& where) {
+  for (auto s : steps) {
+    if (s < 0 || s >= K) throw std::invalid_argument(where + ": step " + std::to_string(s) + " out of range");
+  }
+}
+
+void require_weights(const torch::Tensor& weights, int64_t M, const std::string& where) {
+  if (weights.defined() && (weights.dim() != 1 || weights.size(0) != M)) {
+    throw std::invalid_argument(where + ": " + std::to_string(weights.numel()) + " weights for " + std::to_string(M) +
+                                " particles");
+  }
+}
+
+}  // namespace
+
 EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
                                  const torch::Tensor& weights) {
-  const int64_t K = propagation.x.size(0);
-  for (auto s : steps) {
-    if (s < 0 || s >= K) throw std::invalid_argument("ensemble_moments: step " + std::to_string(s) + " out of range");
-  }
+  require_steps(steps, propagation.x.size(0), "ensemble_moments");
+  require_weights(weights, propagation.x.size(1), "ensemble_moments");
   const auto index = torch::tensor(steps, torch::kInt64).to(propagation.x.device());
-  // Averages in float64 whatever the propagation's dtype; the results on the host.
-  const auto x = propagation.x.index_select(0, index).to(torch::kFloat64);  // (K', M, d)
   EnsembleMoments out;
   out.steps = steps;
   out.t = propagation.t.index_select(0, index).to(torch::kCPU, torch::kFloat64);
-  const auto energy = propagation.energy.index_select(0, index).to(torch::kFloat64);  // (K', M)
-  const auto on_host = [&] {
-    out.means = out.means.cpu();
-    out.sigmas = out.sigmas.cpu();
-    out.energy = out.energy.cpu();
-    return out;
-  };
-  if (!weights.defined()) {
-    out.means = x.mean(1);
-    out.sigmas = x.std(1, /*unbiased=*/false);
-    out.energy = energy.mean(1);
-    return on_host();
+  MomentAccumulator sums(static_cast<int64_t>(steps.size()), propagation.x.size(2));
+  sums.add(propagation.x.index_select(0, index), propagation.energy.index_select(0, index), weights);
+  sums.finish(out);
+  return out;
+}
+
+EnsembleMoments propagated_moments(const System& system, const ScoreNetImpl& network, const torch::Tensor& x0,
+                                   const TrajectoryOptions& options, const std::vector<int64_t>& steps,
+                                   const torch::Tensor& weights,
+                                   const std::function<void(int64_t, int64_t)>& progress) {
+  options.validate();
+  require_steps(steps, options.n_steps() + 1, "propagated_moments");
+  const int64_t M = x0.size(0);
+  require_weights(weights, M, "propagated_moments");
+  const int64_t chunk = options.chunk_size > 0 ? std::min(options.chunk_size, M) : M;
+  const auto index = torch::tensor(steps, torch::kInt64).to(x0.device());
+  EnsembleMoments out;
+  out.steps = steps;
+  MomentAccumulator sums(static_cast<int64_t>(steps.size()), x0.size(1));
+  for (int64_t start = 0; start < M; start += chunk) {
+    const int64_t count = std::min(chunk, M - start);
+    const auto path = propagate(system, network, x0.narrow(0, start, count), options);
+    require_finite_path(path, start);
+    if (start == 0) out.t = path.t.index_select(0, index).to(torch::kCPU, torch::kFloat64);
+    sums.add(path.x.index_select(0, index), path.energy.index_select(0, index),
+             weights.defined() ? weights.narrow(0, start, count) : torch::Tensor());
+    if (progress) progress(start + count, M);
   }
-  if (weights.dim() != 1 || weights.size(0) != x.size(1)) {
-    throw std::invalid_argument("ensemble_moments: " + std::to_string(weights.numel()) + " weights for " +
-                                std::to_string(x.size(1)) + " particles");
-  }
-  const auto w = weights.to(x.options());
-  out.means = (w.view({1, -1, 1}) * x).sum(1);
-  out.sigmas = (w.view({1, -1, 1}) * (x - out.means.unsqueeze(1)).square()).sum(1).sqrt();
-  out.energy = (w.view({1, -1}) * energy).sum(1);
-  return on_host();
+  sums.finish(out);
+  return out;
+}
+
+double propagated_moments_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options) {
+  const int64_t chunk = options.chunk_size > 0 ? std::min(options.chunk_size, M) : M;
+  return propagation_bytes(chunk, network, options) + 3.0 * 8.0 * static_cast<double>(M) * (network.d + 1.0);
 }
 
 FoldStatistics fold_statistics(const Propagation& propagation, const std::vector<int64_t>& steps,
@@ -61,10 +135,8 @@ FoldStatistics fold_statistics(const Propagation& propagation, const std::vector
   if (!propagation.F.defined()) {
     throw std::invalid_argument("fold_statistics: the propagation carries no F (propagate with with_F = true)");
   }
-  const int64_t K = propagation.F.size(0);
-  for (auto s : steps) {
-    if (s < 0 || s >= K) throw std::invalid_argument("fold_statistics: step " + std::to_string(s) + " out of range");
-  }
+  require_steps(steps, propagation.F.size(0), "fold_statistics");
+  require_finite_path(propagation);
   if (levels.empty()) throw std::invalid_argument("fold_statistics: no quantile levels");
   for (auto q : levels) {
     if (!(q >= 0 && q <= 1)) {

@@ -21,7 +21,7 @@
 
 namespace bohmflow {
 
-using detail::check_memory;
+using detail::kSmallerGrid;
 using detail::format_number;
 using detail::require;
 
@@ -61,13 +61,12 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
   for (double t : options.save_psi_at) snapshot_at.emplace(std::llround(t / dt), t);
   const double snapshot_bytes =
       static_cast<double>(snapshot_at.size()) * 16.0 * std::pow(double(options.stepper.N), result.d);
-  check_memory(split_operator_bytes(result.d, options.stepper.N) + snapshot_bytes,
-               "solve_fft_reference",
-               "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
-                   " points (ψ and e^{−iV dt/ħ}, complex128 each)" +
-                   (snapshot_at.empty() ? std::string()
-                                        : " with " + std::to_string(snapshot_at.size()) +
-                                              " ψ snapshots"));
+  require_memory(split_operator_bytes(result.d, options.stepper.N) + snapshot_bytes, "solve_fft_reference",
+                 "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
+                     " points (ψ and e^{−iV dt/ħ}, complex128 each)" +
+                     (snapshot_at.empty() ? std::string()
+                                          : " with " + std::to_string(snapshot_at.size()) + " ψ snapshots"),
+                 kSmallerGrid);
 
   SplitOperator stepper(system, options.stepper);
   result.kinetic_energy = stepper.initial_kinetic_energy();

@@ -16,7 +16,6 @@
 namespace bohmflow::detail {
 namespace {
 
-constexpr double kSmallAllocationBytes = 64.0 * 1024 * 1024;  // smaller allocations are not checked
 
 std::mutex& planner_mutex() {
   static std::mutex mutex;
@@ -24,31 +23,6 @@ std::mutex& planner_mutex() {
 }
 
 }  // namespace
-
-std::string format_bytes(double bytes) {
-  if (!std::isfinite(bytes)) return "more than 1e18 B";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(bytes < 1e9 ? 0 : 2);
-  if (bytes < 1e9) {
-    out << bytes / 1e6 << " MB";
-  } else if (bytes < 1e12) {
-    out << bytes / 1e9 << " GB";
-  } else {
-    out << bytes / 1e12 << " TB";
-  }
-  return out.str();
-}
-
-// Allocations below kSmallAllocationBytes are not checked (nor is /proc read for them).
-void check_memory(double needed, const std::string& where, const std::string& what) {
-  if (needed < kSmallAllocationBytes) return;
-  const double available = available_memory_bytes();
-  if (needed > available) {
-    throw std::runtime_error(where + ": " + what + " needs " + format_bytes(needed) +
-                             " but only " + format_bytes(available) +
-                             " of memory is available (MemAvailable); use a smaller N or d");
-  }
-}
 
 // Buffers of 2 MiB and more are aligned to and advised onto transparent huge
 // pages, which spares the TLB misses of the strided gathers of the outer pass.

@@ -12,17 +12,14 @@
 #include <string>
 #include <utility>
 
+#include "bohmflow/memory.hpp"
+
 namespace bohmflow::detail {
 
 using Complex = std::complex<double>;
 
-// "216 MB", "1.50 GB", "9007.20 TB".
-std::string format_bytes(double bytes);
-
-// Throws std::runtime_error("where: what needs … but only … is available")
-// when `needed` bytes exceed available_memory_bytes() (fft_reference.hpp);
-// allocations under 64 MiB are not checked.
-void check_memory(double needed, const std::string& where, const std::string& what);
+// What to change when a grid does not fit (memory.hpp's require_memory).
+inline constexpr char kSmallerGrid[] = "use a smaller N or d";
 
 inline fftw_complex* as_fftw(Complex* p) { return reinterpret_cast<fftw_complex*>(p); }
 

@@ -245,4 +245,26 @@ GradientSpread gradient_spread(const System& system, const ScoreNetImpl& network
   return out;
 }
 
+double fisher_loss_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
+                         const FisherLossOptions& options) {
+  // One step's graph keeps about kGraphCopies values per particle, hidden
+  // unit and jet component (value, d, d², d³ derivatives).
+  constexpr double kGraphCopies = 10.0;
+  const double d = static_cast<double>(network.d);
+  const double chunk = static_cast<double>(options.chunk_size > 0 ? std::min(options.chunk_size, M) : M);
+  const double steps = static_cast<double>(trajectory.n_steps() + 1);
+  double units = 0;
+  for (const auto width : network.hidden_dims) units += static_cast<double>(width);
+  const double jets = 1.0 + d + d * d + d * d * d;
+  const double states = steps * chunk * 2.0 * (d + d * d + d * d * d);
+  // The weights between layers, five times: parameters, gradient, Adam's
+  // two moments and the all-reduced copy.
+  double weights = 0, previous = d;
+  for (const auto width : network.hidden_dims) {
+    weights += previous * static_cast<double>(width);
+    previous = static_cast<double>(width);
+  }
+  return 8.0 * (states + kGraphCopies * chunk * units * jets + 4.0 * static_cast<double>(M) * d + 5.0 * weights);
+}
+
 }  // namespace bohmflow

@@ -40,9 +40,8 @@ namespace {
 using detail::Complex;
 using detail::FftwBuffer;
 using detail::allocate_complex;
-using detail::check_memory;
-using detail::format_bytes;
 using detail::format_number;
+using detail::kSmallerGrid;
 using detail::Plan;
 using detail::plan_along_axis;
 using detail::plan_interleaved;
@@ -145,34 +144,6 @@ double split_operator_bytes(int d, int N) {
   return 2.0 * 16.0 * points + 4.0e6;
 }
 
-double available_memory_bytes() {
-  double available = -1.0;
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double value = 0;
-  std::string unit;
-  while (meminfo >> key >> value) {
-    std::getline(meminfo, unit);
-    if (key == "MemAvailable:") {
-      available = value * 1024.0;
-      break;
-    }
-  }
-  if (available < 0) {
-    available = static_cast<double>(sysconf(_SC_AVPHYS_PAGES)) *
-                static_cast<double>(sysconf(_SC_PAGESIZE));
-  }
-  // A cgroup (v2) limit, as in containers, can be tighter than the machine.
-  std::ifstream limit_file("/sys/fs/cgroup/memory.max");
-  std::ifstream current_file("/sys/fs/cgroup/memory.current");
-  std::string limit_text;
-  double current = 0;
-  if (limit_file >> limit_text && limit_text != "max" && current_file >> current) {
-    available = std::min(available, std::stod(limit_text) - current);
-  }
-  return available;
-}
-
 // ---- SplitOperator -------------------------------------------------------------
 
 struct SplitOperator::Impl {
@@ -238,9 +209,10 @@ void SplitOperator::Impl::build_grid() {
                                 std::to_string(kMaxDim));
   }
   N = options.N;
-  check_memory(split_operator_bytes(d, options.N), "SplitOperator",
-               "a grid of " + std::to_string(N) + "^" + std::to_string(d) +
-                   " points (ψ and e^{−iV dt/ħ}, complex128 each)");
+  require_memory(split_operator_bytes(d, options.N), "SplitOperator",
+                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) +
+                     " points (ψ and e^{−iV dt/ħ}, complex128 each)",
+                 kSmallerGrid);
   total = power(N, d);
   threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   hbar = system.hbar();
@@ -574,7 +546,7 @@ Moments SplitOperator::moments() {
 std::vector<std::complex<double>> SplitOperator::wavefunction() {
   Impl& s = *impl_;
   s.to_real_space();
-  check_memory(16.0 * s.total, "SplitOperator::wavefunction", "a copy of ψ");
+  require_memory(16.0 * s.total, "SplitOperator::wavefunction", "a copy of ψ", kSmallerGrid);
   std::vector<Complex> out(s.total);
   const Complex* p = s.psi.get();
   const double half = 0.5 * s.options.dt / s.hbar;
@@ -603,7 +575,7 @@ std::vector<double> SplitOperator::velocity_field(int axis) {
   require(axis >= 0 && axis < s.d, "SplitOperator::velocity_field",
           "axis = " + std::to_string(axis) + " is out of range for d = " + std::to_string(s.d));
   const std::vector<Complex> psi = wavefunction();
-  check_memory(32.0 * s.total, "SplitOperator::velocity_field", "∂ψ and the velocity");
+  require_memory(32.0 * s.total, "SplitOperator::velocity_field", "∂ψ and the velocity", kSmallerGrid);
   FftwBuffer derivative = allocate_complex(s.total, "∂ψ");
   const int64_t A = power(s.N, axis), S = power(s.N, s.d - 1 - axis);
   // Plan before filling: FFTW_ESTIMATE does not touch the array, but keep the order safe.

@@ -454,4 +454,11 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
   return finish(TrainingResult::Outcome::kCompleted, "trained to epoch " + std::to_string(epoch_));
 }
 
+double training_bytes(const ScoreNetOptions& network, const TrainingOptions& options, int world_size) {
+  const int64_t local = options.M / std::max(1, world_size);
+  const double diagnostics =
+      fisher_loss_bytes(std::min(options.M, options.diagnostics_batch), network, options.trajectory, options.loss);
+  return std::max(fisher_loss_bytes(local, network, options.trajectory, options.loss), diagnostics);
+}
+
 }  // namespace bohmflow

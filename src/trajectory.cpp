@@ -1,5 +1,6 @@
 #include "bohmflow/trajectory.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -150,6 +151,35 @@ Propagation propagate(const System& system, const ScoreNetImpl& network, const t
   out.energy = join(&Propagation::energy);
   if (with_F) out.F = join(&Propagation::F);
   return out;
+}
+
+double chunk_jet_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options) {
+  // Per particle and hidden unit: the value, its d first and d² second
+  // derivatives, kJetCopies times over (the temporaries of one step).
+  constexpr double kJetCopies = 4.0;
+  const double d = static_cast<double>(network.d);
+  const double chunk = static_cast<double>(options.chunk_size > 0 ? std::min(options.chunk_size, M) : M);
+  double units = 0;
+  for (const auto width : network.hidden_dims) units += static_cast<double>(width);
+  return kJetCopies * 8.0 * chunk * units * (1.0 + d + d * d);
+}
+
+double propagation_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options, bool with_F) {
+  const double d = static_cast<double>(network.d);
+  const double steps = static_cast<double>(options.n_steps() + 1);
+  const double per_step = 2.0 * d + 1.0 + (with_F ? d * d : 0.0);
+  return 2.0 * 8.0 * steps * static_cast<double>(M) * per_step + chunk_jet_bytes(M, network, options);
+}
+
+void require_finite_path(const Propagation& path, int64_t offset) {
+  const auto finite = torch::isfinite(path.x).all(-1).logical_and(torch::isfinite(path.energy));  // (K, m)
+  if (finite.all().item<bool>()) return;
+  const auto bad = finite.logical_not().nonzero();  // rows (step, particle), step-major
+  const int64_t step = bad[0][0].item<int64_t>(), particle = bad[0][1].item<int64_t>();
+  throw std::runtime_error("propagate: the trajectory of particle " + std::to_string(offset + particle) +
+                           " is not finite from step " + std::to_string(step) + " (t = " +
+                           std::to_string(path.t[step].item<double>()) +
+                           "); the network or the system diverges there");
 }
 
 }  // namespace bohmflow

@@ -26,21 +26,6 @@ namespace fs = std::filesystem;
 
 std::string scratch(const std::string& name) { return scratch_path(name).string(); }
 
-// A port the kernel says is free right now.
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  const int port = ntohs(address.sin_port);
-  close(fd);
-  return port;
-}
-
 const std::string kTrainMorse = std::string(BOHMFLOW_APPS_DIR) + "/train_morse";
 
 // The same tiny run for every world size: 8 particles in all, 3 epochs.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/memory.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/potentials.hpp"
 #include "test_support.hpp"
@@ -138,6 +139,75 @@ TEST(Evaluate, TrainedTrajectoryIsTheCheckpointsTAndDt) {
   EXPECT_EQ(trained.dt, 0.005);
   checkpoint.training_json = "{}";  // e.g. an imported checkpoint: the defaults
   EXPECT_EQ(trained_trajectory(checkpoint).T, TrajectoryOptions{}.T);
+}
+
+// Moments swept chunk by chunk are the whole propagation's, bit for bit (the
+// same particles in the same order); with other chunks they agree to rounding
+// (BLAS may block the GEMMs differently); and they are the ensemble's means,
+// population standard deviations and mean energy.
+TEST(Evaluate, ChunkedMomentsAreTheWholePropagationsBitForBit) {
+  auto model = baseline_only_model("morse_chain", {{"d", 2}});
+  {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(7);
+    for (auto& p : model.network->parameters()) p.copy_(0.3 * torch::randn_like(p));
+  }
+  const int64_t M = 11;
+  const auto x0 = sample_initial_positions(*model.system, M, torch::kFloat64);
+  const auto raw = torch::rand({M}, torch::kFloat64) + 0.5;
+  const std::vector<int64_t> steps{0, 7, 20};
+  const TrajectoryOptions chunked{0.2, 0.01, 4}, at_once{0.2, 0.01, 0};
+  for (const auto& weights : {torch::Tensor(), raw / raw.sum()}) {
+    const auto path = propagate(*model.system, *model.network, x0, chunked);
+    const auto whole = ensemble_moments(path, steps, weights);
+    std::vector<int64_t> reported;
+    const auto swept = propagated_moments(*model.system, *model.network, x0, chunked, steps, weights,
+                                          [&reported](int64_t done, int64_t) { reported.push_back(done); });
+    EXPECT_EQ(reported, (std::vector<int64_t>{4, 8, 11}));
+    EXPECT_TRUE(torch::equal(whole.t, swept.t));
+    EXPECT_TRUE(torch::equal(whole.means, swept.means));
+    EXPECT_TRUE(torch::equal(whole.sigmas, swept.sigmas));
+    EXPECT_TRUE(torch::equal(whole.energy, swept.energy));
+    const auto single = propagated_moments(*model.system, *model.network, x0, at_once, steps, weights);
+    EXPECT_TRUE(torch::allclose(single.means, swept.means, 0, 1e-13));
+    EXPECT_TRUE(torch::allclose(single.sigmas, swept.sigmas, 0, 1e-13));
+
+    const auto index = torch::tensor(steps, torch::kInt64);
+    const auto x = path.x.index_select(0, index);
+    const auto w = weights.defined() ? weights : torch::full({M}, 1.0 / M, torch::kFloat64);
+    const auto mean = (w.view({1, -1, 1}) * x).sum(1);
+    const auto sigma = (w.view({1, -1, 1}) * (x - mean.unsqueeze(1)).square()).sum(1).sqrt();
+    EXPECT_TRUE(torch::allclose(swept.means, mean, 0, 1e-14));
+    EXPECT_TRUE(torch::allclose(swept.sigmas, sigma, 0, 1e-14));
+    EXPECT_TRUE(torch::allclose(swept.energy, (w.view({1, -1}) * path.energy.index_select(0, index)).sum(1), 0, 1e-13));
+  }
+  EXPECT_THROW(propagated_moments(*model.system, *model.network, x0, chunked, {21}), std::invalid_argument);
+  EXPECT_THROW(propagated_moments(*model.system, *model.network, x0, chunked, steps, torch::ones({3})),
+               std::invalid_argument);
+}
+
+// The estimates grow with what they hold: M only through the positions once
+// chunked, and an absurd size is refused with the numbers.
+TEST(Evaluate, InferenceMemoryEstimatesScaleWithTheChunkNotM) {
+  ScoreNetOptions network;
+  network.d = 4;
+  const TrajectoryOptions trajectory{3.14159, 0.01, 1024};
+  const double small = propagated_moments_bytes(20000, network, trajectory);
+  const double large = propagated_moments_bytes(2000000, network, trajectory);
+  EXPECT_LT(small, 0.5e9);
+  EXPECT_LT(large - small, 3 * 8.0 * 5 * 1980000 * 1.01);
+  EXPECT_GT(propagation_bytes(20000, network, trajectory), 2 * small);  // every step of every particle
+  EXPECT_GT(propagation_bytes(20000, network, trajectory, true), propagation_bytes(20000, network, trajectory));
+  try {
+    require_memory(propagated_moments_bytes(1000000000000, network, trajectory), "--M-test 1000000000000",
+                   "propagating 1000000000000 particles", "lower --M-test or --chunk");
+    FAIL() << "a TB-sized inference was accepted";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("--M-test 1000000000000: propagating"), std::string::npos) << message;
+    EXPECT_NE(message.find(" TB but only "), std::string::npos) << message;
+    EXPECT_NE(message.find("lower --M-test or --chunk"), std::string::npos) << message;
+  }
 }
 
 // ---- the benchmark_moments command line --------------------------------------

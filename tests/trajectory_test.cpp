@@ -79,6 +79,24 @@ TEST(Trajectory, PropagationWithAndWithoutFAgree) {
   EXPECT_TRUE(torch::allclose(a.energy, b.energy, 0, 1e-13));
 }
 
+// A NaN stops an evaluation at the step and particle where it first appears.
+TEST(Trajectory, NonFiniteTrajectoriesNameTheirFirstStepAndParticle) {
+  Propagation path;
+  path.t = torch::arange(6, torch::kFloat64) * 0.1;
+  path.x = torch::zeros({6, 4, 2}, torch::kFloat64);
+  path.energy = torch::zeros({6, 4}, torch::kFloat64);
+  EXPECT_NO_THROW(require_finite_path(path));
+  path.x[4][1][0] = std::nan("");
+  path.energy[3][2] = INFINITY;
+  try {
+    require_finite_path(path, 100);
+    FAIL() << "a NaN trajectory was accepted";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("particle 102 is not finite from step 3 (t = 0.3"), std::string::npos) << message;
+  }
+}
+
 TEST(Trajectory, PropagationIsIndependentOfChunking) {
   auto system = make_system("morse_chain", {{"d", 2}});
   auto net = random_network(*system, 4);

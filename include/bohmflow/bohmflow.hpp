@@ -23,3 +23,4 @@
 #include "bohmflow/training_log.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/runtime.hpp"
+#include "bohmflow/memory.hpp"

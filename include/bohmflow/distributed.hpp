@@ -12,6 +12,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -56,5 +58,23 @@ class Communicator {
 // rendezvous does not complete within the timeout.
 std::unique_ptr<Communicator> make_communicator(const DistributedOptions& options,
                                                 const torch::Device& device);
+
+// A run's settings that every rank must share, as (name, value) pairs in a
+// fixed order: the system and its parameters, the network, the training
+// options, the data-parallel layout, the resumed checkpoint's content hash.
+using RankSettings = std::vector<std::pair<std::string, std::string>>;
+
+// The leaves of a JSON object as ("a.b", value) pairs: "network.d" → "4".
+RankSettings flatten_settings(const std::string& json, const std::string& prefix = "");
+
+// Stops every rank before any work when their `settings` differ: throws
+// std::runtime_error on each naming the first differing setting, rank 0's
+// value, this rank's and the ranks that differ from rank 0. Each setting is
+// folded into two 20-bit hashes, whose sums and sums of squares over the
+// ranks agree (Σh)² = n·Σh² only when every rank holds the same (exact in
+// float64 up to 8192 ranks); two collectives when they agree, four when not.
+// A single process returns at once.
+void require_same_settings(Communicator& communicator, const RankSettings& settings, const torch::Device& device);
+
 
 }  // namespace bohmflow

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,19 @@ std::vector<int64_t> evenly_spaced_steps(int64_t n_steps, int64_t count);
 // weighted; without, every particle counts 1/M.
 EnsembleMoments ensemble_moments(const Propagation& propagation, const std::vector<int64_t>& steps,
                                  const torch::Tensor& weights = {});
+
+// The same moments of x0 (M, d) propagated options.chunk_size particles at a
+// time, keeping one chunk's trajectories: memory is bounded by the chunk, not
+// by M, and the result is bit for bit ensemble_moments(propagate(system,
+// network, x0, options), steps, weights). `progress` (if set) gets (particles
+// done, M) after each chunk.
+EnsembleMoments propagated_moments(const System& system, const ScoreNetImpl& network, const torch::Tensor& x0,
+                                   const TrajectoryOptions& options, const std::vector<int64_t>& steps,
+                                   const torch::Tensor& weights = {},
+                                   const std::function<void(int64_t, int64_t)>& progress = {});
+// Its estimated peak bytes for M particles: one chunk's propagation_bytes
+// (trajectory.hpp) and the positions and weights of all M.
+double propagated_moments_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options);
 
 // How near the flow x₀ ↦ x(t) comes to folding. A caustic is where
 // F = ∂x/∂x₀ turns singular; |det F| (the reference's caustic mask) sees it only

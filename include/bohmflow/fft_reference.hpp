@@ -75,9 +75,6 @@ std::vector<double> grid_wavenumbers(int N, double L);  // (N)
 // Bytes that SplitOperator allocates for a d-dimensional grid of N points per
 // axis (ψ and the kick, plus small buffers); +infinity when N^d overflows.
 double split_operator_bytes(int d, int N);
-// Memory the process may still allocate: MemAvailable of /proc/meminfo, or
-// sysconf(_SC_AVPHYS_PAGES) · page size where that file is missing.
-double available_memory_bytes();
 
 // The propagator. Holds ψ_n (as φ_n, see above) and steps it in place.
 // `system` must outlive the SplitOperator (V is re-evaluated for ψ snapshots).

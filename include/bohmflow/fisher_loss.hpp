@@ -66,6 +66,12 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
                              const std::vector<int64_t>& selected, const FisherLossOptions& options,
                              bool accumulate_gradient);
 
+// Estimated peak bytes of fisher_loss with the gradient on M particles: one
+// chunk's leapfrog states (x, v, F, G, Ḟ, Ġ at every step), one step's graph
+// with its tangent jets, and the M positions. For checks before allocating.
+double fisher_loss_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
+                         const FisherLossOptions& options);
+
 // How much one batch's loss and gradient scatter around those of an infinite
 // batch: `repeats` batches of sampling.count starting points drawn by
 // `sampling` (seeds sampling.seed, sampling.seed + 1, …). It is what an epoch's

@@ -145,7 +145,15 @@ class Npz {
 // Atomically replaces `path` with `bytes`: writes a temporary file in the same
 // folder, fsyncs it, renames it over `path`, then fsyncs the folder. On any
 // failure the temporary file is removed, `path` keeps its old content, and a
-// std::runtime_error names `path`.
+// std::runtime_error names `path`. Temporary files of `path` that an earlier
+// process left behind (".<name>.tmp-<pid>-<n>" whose pid no longer runs) are
+// removed first.
 void write_file_atomically(const std::string& path, const std::string& bytes);
+
+// Before a long run: checks that `path` can be written as
+// write_file_atomically writes it, by creating and removing a temporary file
+// beside it (creating its folder, as the savers do). Throws
+// std::runtime_error naming `what` (the flag, e.g. "--data-out") and the path.
+void require_writable(const std::string& path, const std::string& what);
 
 }  // namespace bohmflow

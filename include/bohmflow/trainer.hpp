@@ -76,6 +76,10 @@ struct TrainingResult {
   double seconds = 0;      // wall time of this run
 };
 
+// Estimated peak bytes of one rank's epoch: its share of the loss and
+// gradient (fisher_loss_bytes) or the diagnostics' propagation, the larger.
+double training_bytes(const ScoreNetOptions& network, const TrainingOptions& options, int world_size);
+
 class Trainer {
  public:
   // A fresh model (parameters initialised from `options.seed`, then
