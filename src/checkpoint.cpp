@@ -1,5 +1,6 @@
 #include "bohmflow/checkpoint.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -16,14 +17,37 @@ std::runtime_error checkpoint_error(const std::string& path, const std::string& 
   return std::runtime_error("checkpoint '" + path + "': " + what);
 }
 
+// Beyond any trainable d (one particle's F alone is d² doubles: 134 MB at
+// 4096); a larger d in a file is corruption, refused before anything is built.
+constexpr int kMaxDimension = 4096;
+
+// At least this many parameters make up the network `network` describes:
+// every hidden layer's weights and biases, the input layer taking the d
+// coordinates (unless symmetric), and the time features. A file whose args
+// describe more than it stores is refused before the model is built, so that
+// its size is bounded by the file's.
+double least_parameter_count(const ScoreNetOptions& network) {
+  double count = 2.0 * network.n_freq;
+  double inputs = network.symmetry == Symmetry::kNone ? network.d : 1.0;
+  for (const auto width : network.hidden_dims) {
+    count += (inputs + 1.0) * static_cast<double>(width);
+    inputs = static_cast<double>(width);
+  }
+  return count;
+}
+
 ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) {
   ModelArgs model;
   try {
     model.potential = args.at("potential").get<std::string>();
     for (const auto& [key, value] : args.at("system").items()) model.system[key] = value.get<double>();
     const auto& network = args.at("network");
-    model.network.d = static_cast<int>(model.system.count("d") ? model.system.at("d")
-                                                               : network.value("d", 4));
+    const double d = model.system.count("d") ? model.system.at("d") : network.value("d", 4.0);
+    if (!(d >= 1 && d <= kMaxDimension && d == std::floor(d))) {
+      throw checkpoint_error(path, "key 'args': d = " + std::to_string(d) + " is not a dimension in [1, " +
+                                       std::to_string(kMaxDimension) + "]");
+    }
+    model.network.d = static_cast<int>(d);
     model.network.hidden_dims = network.at("hidden_dims").get<std::vector<int64_t>>();
     model.network.n_freq = network.at("n_freq").get<int>();
     model.network.conditioning = parse_option<Conditioning>(network.at("conditioning").get<std::string>());
@@ -141,6 +165,14 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (npz.contains("plateau/wait")) c.plateau_wait = npz.scalar_int("plateau/wait");
   if (npz.contains("provenance")) c.provenance = npz.string("provenance");
   // Validate the parameters against the architecture the args describe.
+  double stored = 0;
+  for (const auto& [name, value] : c.params) stored += static_cast<double>(value.numel());
+  if (least_parameter_count(c.model.network) > stored) {
+    throw checkpoint_error(path, "key 'args' describes a network of at least " +
+                                     std::to_string(static_cast<int64_t>(least_parameter_count(c.model.network))) +
+                                     " parameters, but the file holds " +
+                                     std::to_string(static_cast<int64_t>(stored)));
+  }
   auto model = build_model(c.model);
   restore_parameters(*model.network, c, path);
   return c;

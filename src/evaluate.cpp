@@ -111,12 +111,15 @@ EnsembleMoments propagated_moments(const System& system, const ScoreNetImpl& net
   const auto index = torch::tensor(steps, torch::kInt64).to(x0.device());
   EnsembleMoments out;
   out.steps = steps;
+  // t_n = n·dt in float64 whatever the propagation's dtype (float32 would round it).
+  std::vector<double> times;
+  for (const auto step : steps) times.push_back(static_cast<double>(step) * options.dt);
+  out.t = torch::tensor(times, torch::kFloat64);
   MomentAccumulator sums(static_cast<int64_t>(steps.size()), x0.size(1));
   for (int64_t start = 0; start < M; start += chunk) {
     const int64_t count = std::min(chunk, M - start);
     const auto path = propagate(system, network, x0.narrow(0, start, count), options);
     require_finite_path(path, start);
-    if (start == 0) out.t = path.t.index_select(0, index).to(torch::kCPU, torch::kFloat64);
     sums.add(path.x.index_select(0, index), path.energy.index_select(0, index),
              weights.defined() ? weights.narrow(0, start, count) : torch::Tensor());
     if (progress) progress(start + count, M);

@@ -126,6 +126,38 @@ TEST(Checkpoint, AnUnknownOptionWordInTheArgsIsRefused) {
   }
 }
 
+// Args that describe a model far larger than the parameters stored (a
+// corrupt or crafted file) are refused before anything is built, naming the
+// key: the fuzzer's findings (d = 2e4, n_freq = 2e9, 100000-wide layers).
+TEST(Checkpoint, ArgsLargerThanTheStoredParametersAreRefusedBeforeBuilding) {
+  const auto original = Npz::load(std::string(BOHMFLOW_SOURCE_DIR) + "/checkpoints/morse_d2.npz");
+  const std::vector<std::pair<std::string, std::string>> edits{
+      {"\"hidden_dims\":[32,32]", "\"hidden_dims\":[100000,100000]"},
+      {"\"n_freq\":4", "\"n_freq\":2000000000"},
+      {"\"d\":2.0", "\"d\":20000.0"},
+      {"\"d\":2.0", "\"d\":1e300"}};
+  for (const auto& [from, to] : edits) {
+    auto npz = original;
+    std::string args = npz.string("args");
+    const auto at = args.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " in " << args;
+    args.replace(at, from.size(), to);
+    npz.set("args", args);
+    const auto path = scratch_path("oversized.npz").string();
+    npz.save(path);
+    try {
+      load_checkpoint(path);
+      FAIL() << to << " was accepted";
+    } catch (const std::runtime_error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("oversized.npz': key 'args'"), std::string::npos) << message;
+      EXPECT_TRUE(message.find("describes a network of at least") != std::string::npos ||
+                  message.find("is not a dimension in [1, 4096]") != std::string::npos)
+          << message;
+    }
+  }
+}
+
 // The reference's published checkpoint, converted by
 // scripts/import_reference_checkpoint.py and shipped in checkpoints/.
 TEST(Checkpoint, ImportedReferenceCheckpointLoads) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -751,6 +752,40 @@ TEST(Npz, FailedWriteKeepsOldFileAndRemovesTemporary) {
   EXPECT_EQ(read_bytes(path), old_bytes);
   EXPECT_EQ(Npz::load(path).scalar_int("epoch"), 7);
   EXPECT_EQ(listing(dir), std::vector<std::string>{"state.npz"});
+}
+
+// Before a long run: the folder is probed (and made, as the savers make it),
+// and temporaries that a dead process left of the same file are removed,
+// by the probe and by every save, while other files' and live ones stay.
+TEST(Npz, RequireWritableProbesTheFolderAndClearsStaleTemporaries) {
+  const fs::path dir = scratch("preflight");
+  const auto touch = [](const fs::path& path) { std::ofstream(path) << "left behind"; };
+  const fs::path stale = dir / ".state.npz.tmp-2147483000-0";  // beyond any pid_max: no such process
+  const fs::path live = dir / (".state.npz.tmp-" + std::to_string(::getpid()) + "-9");
+  const fs::path other = dir / ".other.npz.tmp-2147483000-0";
+  touch(stale);
+  touch(live);
+  touch(other);
+  require_writable((dir / "state.npz").string(), "--data-out");
+  EXPECT_EQ(listing(dir), (std::vector<std::string>{other.filename().string(), live.filename().string()}));
+
+  require_writable((dir / "new" / "x.npz").string(), "--data-out");
+  EXPECT_TRUE(fs::is_directory(dir / "new"));
+  EXPECT_TRUE(fs::is_empty(dir / "new"));
+
+  touch(dir / "plain");
+  const std::string under_file = (dir / "plain" / "x.npz").string();
+  expect_mentions(thrown_message<std::runtime_error>([&] { require_writable(under_file, "--output"); }),
+                  {"--output", under_file, "cannot be written"});
+  expect_mentions(thrown_message<std::runtime_error>([&] { require_writable((dir / "new").string(), "--output"); }),
+                  {"--output", "is a directory"});
+
+  touch(stale);
+  Npz npz;
+  npz.set("x", 1.0);
+  npz.save(dir / "state.npz");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
 }
 
 // ---- interop with numpy ---------------------------------------------------------------

@@ -78,8 +78,7 @@ void require_finite_path(const Propagation& path, int64_t offset = 0);
 
 // Estimated peak bytes of propagate() on M particles through `network`: every
 // step's x, v, energy (and with_F F), held twice while the chunks are joined,
-// and one chunk's activations and jets (measured on a 2-core AMD EPYC: d = 4,
-// 128×128, within 20% of the resident peak). For checks before allocating.
+// and one chunk's activations and jets. For checks before allocating.
 double propagation_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options,
                          bool with_F = false);
 // The jets of one chunk of `options.chunk_size` particles alone (no recorded steps).
