@@ -34,10 +34,11 @@ inline void add_chunk_option(CLI::App& app, int64_t& chunk_size) {
 
 // Before any work: `bytes`, the estimated peak of running `count` particles
 // (count_flag), must fit in the available memory; else an error naming the
-// flags that lower it.
-inline void require_particles_fit(double bytes, const std::string& count_flag, int64_t count) {
+// flags that lower it (count_flag, and `other_flag` unless empty).
+inline void require_particles_fit(double bytes, const std::string& count_flag, int64_t count,
+                                  const std::string& other_flag = "--chunk") {
   require_memory(bytes, count_flag + " " + std::to_string(count), "propagating " + std::to_string(count) + " particles",
-                 "lower " + count_flag + " or --chunk");
+                 "lower " + count_flag + (other_flag.empty() ? "" : " or " + other_flag));
 }
 
 // --checkpoint FILE, --T and --dt (default: the T and dt it was trained with), --chunk.

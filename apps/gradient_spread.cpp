@@ -24,13 +24,16 @@ int main(int argc, char** argv) {
   int repeats = 10;
   CLI::App app{"Scatter of the Fisher loss and its gradient over batches: mc against sobol."};
   const bohmflow::apps::CheckpointFlags trained(app);
-  app.add_option("--M", sampling.count, "particles per batch")->capture_default_str();
-  app.add_option("--repeats", repeats, "batches per rule")->capture_default_str();
+  app.add_option("--M", sampling.count, "particles per batch")->capture_default_str()->check(bohmflow::apps::at_least(1));
+  app.add_option("--repeats", repeats, "batches per rule")->capture_default_str()->check(bohmflow::apps::at_least(2));
   app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
   bohmflow::apps::ComputeFlags compute(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto device = compute.apply();
     const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
+    bohmflow::apps::require_particles_fit(
+        bohmflow::fisher_loss_bytes(sampling.count, model.network->options(), trajectory, {}), "--M", sampling.count,
+        "");
     std::cout << model.system->label() << " (" << compute.describe() << "), T = " << trajectory.T
               << ", dt = " << trajectory.dt << ", " << repeats << " batches of M = " << sampling.count << " per rule\n\n"
               << "| batches | loss (mean ± std) | \\|mean gradient\\|² | E\\|g − mean\\|² |\n|---|---|---|---|\n";

@@ -5,6 +5,7 @@
 //                 --M 20000 --data-out data/kl_morse_d4.npz
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -16,6 +17,7 @@
 #include "bohmflow/progress.hpp"
 #include "bohmflow/psi_snapshots.hpp"
 #include "app_main.hpp"
+#include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -27,11 +29,15 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--psi", psi_path, "psi snapshots (compute_fft_reference --save-psi-at)")
       ->required();
-  app.add_option("--M", options.M, "particles")->capture_default_str();
-  app.add_option("--floor", options.floor, "added to |psi|^2 before the log")->capture_default_str();
-  app.add_option("--dt", options.dt, "leapfrog step")->capture_default_str();
+  using bohmflow::apps::above;
+  using bohmflow::apps::at_least;
+  app.add_option("--M", options.M, "particles")->capture_default_str()->check(at_least(1));
+  app.add_option("--floor", options.floor, "added to |psi|^2 before the log")->capture_default_str()->check(at_least(0));
+  app.add_option("--dt", options.dt, "leapfrog step")->capture_default_str()->check(above(0));
   app.add_option("--seed", options.seed, "seed of the initial positions")->capture_default_str();
-  app.add_option("--batch", options.batch, "particles propagated together")->capture_default_str();
+  app.add_option("--batch", options.batch, "particles propagated together; bounds the memory")
+      ->capture_default_str()
+      ->check(at_least(1));
   app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
   bohmflow::apps::ComputeFlags compute(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
@@ -41,6 +47,13 @@ int main(int argc, char** argv) {
     const auto device = compute.apply();
     const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
     const auto psi = bohmflow::load_psi_snapshots(psi_path);
+    if (!psi.times.empty()) {
+      const bohmflow::TrajectoryOptions trajectory{psi.times.back(), options.dt, 0};
+      bohmflow::apps::require_particles_fit(
+          bohmflow::propagation_bytes(std::min(options.batch, options.M), model.network->options(), trajectory,
+                                      /*with_F=*/true),
+          "--batch", std::min(options.batch, options.M), "");
+    }
     std::cout << "propagating M=" << options.M << " particles with F, " << model.system->label()
               << ", against " << psi.size() << " snapshots of " << psi_path << " (" << compute.describe() << ")\n";
     bohmflow::ProgressReporter progress(options.M, "particles");

@@ -66,6 +66,10 @@ torch::Tensor System::initial_log_density(const torch::Tensor& x) const {
   return (-0.5 * z.square() - torch::log(sigma) - 0.5 * std::log(2.0 * M_PI)).sum(-1);
 }
 
+torch::Tensor System::initial_phase(const torch::Tensor& x) const {
+  return mass() * (x * as_row(initial_state().velocity, x)).sum(-1);
+}
+
 // ---- Morse chain -----------------------------------------------------------------
 
 MorseChain::MorseChain(const MorseChainOptions& options)

@@ -42,6 +42,8 @@ class System : public SystemDefinition {
   torch::Tensor initial_score(const torch::Tensor& x) const;
   // log |ψ₀(x)|². x: (M, d) → (M).
   torch::Tensor initial_log_density(const torch::Tensor& x) const;
+  // The phase of ψ₀ = |ψ₀| e^{iS₀/ħ}: S₀(x) = ħ c·x = m v₀·x. x: (M, d) → (M).
+  torch::Tensor initial_phase(const torch::Tensor& x) const;
 
  protected:
   explicit System(std::shared_ptr<const SystemDefinition> definition);

@@ -1,0 +1,131 @@
+#include "bohmflow/autocorrelation.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <complex>
+
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/potentials.hpp"
+#include "bohmflow/sampling.hpp"
+#include "test_support.hpp"
+
+namespace bohmflow {
+namespace {
+
+// A coherent state (ground-state width σ² = ħ/2mω, displaced by q₀ − a, with
+// momentum p₀ = ħc) in the harmonic well of each axis, ħ = 0.7, m = 1.3,
+// ω = 1, 1.7: the Gaussian baseline is exact, so the learned part is zero and
+// only the time step separates the trajectories' wave from the closed form.
+//   q_t = a + (q₀ − a) cos ωt + p₀/(mω) sin ωt,   p_t = −mω(q₀ − a) sin ωt + p₀ cos ωt,
+//   S(x, t) = −ħωt/2 + p_t(x − a) − p_t(q_t − a)/2 + p₀a + p₀(q₀ − a)/2   (S₀ = p₀x),
+//   a(t) = Π_axes e^{−iωt/2} exp(−|α|²(1 − e^{−iωt})),   α = (q₀ − a)/2σ + iσp₀/ħ.
+struct CoherentState {
+  double hbar = 0.7, mass = 1.3, centre = 0.4, q0 = 1.1, c = -2.0;
+  std::vector<double> omega{1.0, 1.7};
+  ParameterMap parameters() const {
+    return {{"d", 2},          {"hbar", hbar}, {"mass", mass}, {"omega_0", omega[0]}, {"omega_1", omega[1]},
+            {"centre", centre}, {"mean", q0},   {"phase", c}};
+  }
+  std::complex<double> autocorrelation(double t) const {
+    std::complex<double> a = 1.0;
+    for (const double w : omega) {
+      const double sigma = std::sqrt(hbar / (2 * mass * w));
+      const double alpha2 = std::pow((q0 - centre) / (2 * sigma), 2) + std::pow(sigma * hbar * c / hbar, 2);
+      a *= std::exp(std::complex<double>(0, -w * t / 2)) *
+           std::exp(-alpha2 * (1.0 - std::exp(std::complex<double>(0, -w * t))));
+    }
+    return a;
+  }
+  // S(x, t) summed over the axes, for x (M, 2).
+  torch::Tensor phase(const torch::Tensor& x, double t) const {
+    auto S = torch::zeros({x.size(0)}, torch::kFloat64);
+    const double p0 = hbar * c;
+    for (int i = 0; i < 2; ++i) {
+      const double w = omega[i];
+      const double q = centre + (q0 - centre) * std::cos(w * t) + p0 / (mass * w) * std::sin(w * t);
+      const double p = -mass * w * (q0 - centre) * std::sin(w * t) + p0 * std::cos(w * t);
+      S += -hbar * w * t / 2 + p * (x.select(1, i) - centre) - p * (q - centre) / 2 + p0 * centre +
+           p0 * (q0 - centre) / 2;
+    }
+    return S;
+  }
+};
+
+double max_autocorrelation_error(const CoherentState& state, double dt, const Autocorrelation** kept = nullptr) {
+  static Autocorrelation last;
+  const auto model = baseline_only_model("harmonic", state.parameters());
+  SamplingOptions sampling;
+  sampling.method = SamplingMethod::kGaussHermite;
+  sampling.count = 400;
+  const auto points = initial_positions(*model.system, sampling);
+  const TrajectoryOptions options{1.6, dt, 128};
+  const int64_t n = options.n_steps();
+  last = propagated_autocorrelation(*model.system, *model.network, points.x0, options, {0, n / 4, n / 2, n},
+                                    points.weights);
+  if (kept != nullptr) *kept = &last;
+  double error = 0;
+  for (size_t k = 0; k < last.steps.size(); ++k) {
+    const auto exact = state.autocorrelation(last.t[k].item<double>());
+    const std::complex<double> learned(torch::real(last.a[k]).item<double>(), torch::imag(last.a[k]).item<double>());
+    error = std::max(error, std::abs(learned - exact));
+  }
+  return error;
+}
+
+TEST(Autocorrelation, CoherentStateMatchesTheClosedFormToSecondOrder) {
+  const CoherentState state;
+  const Autocorrelation* result = nullptr;
+  const double coarse = max_autocorrelation_error(state, 0.02);
+  const double fine = max_autocorrelation_error(state, 0.01, &result);
+  // a(0) = 1 to rounding with Gauss–Hermite points, and the error is the time step's.
+  EXPECT_NEAR(torch::real(result->a[0]).item<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(torch::imag(result->a[0]).item<double>(), 0.0, 1e-12);
+  EXPECT_LT(fine, 2e-4);
+  EXPECT_GT(coarse / fine, 3.5);
+  EXPECT_LT(coarse / fine, 4.5);
+  // The energy of a coherent state: Σ ħω(|α|² + ½), constant along the run.
+  EXPECT_LT((result->energy - result->energy[0]).abs().max().item<double>(), 1e-3);
+}
+
+TEST(Autocorrelation, PhaseAlongEachTrajectoryIsTheCoherentStates) {
+  const CoherentState state;
+  const auto model = baseline_only_model("harmonic", state.parameters());
+  const auto x0 = sample_initial_positions(*model.system, 16, torch::kFloat64);
+  double errors[2];
+  for (const int refine : {1, 2}) {
+    const TrajectoryOptions options{1.6, 0.02 / refine};
+    const auto path = propagate(*model.system, *model.network, x0, options, /*with_F=*/true);
+    const auto wave = trajectory_wave(*model.system, path, x0);
+    const int64_t last = options.n_steps();
+    const double t = path.t[last].item<double>();
+    errors[refine - 1] = (wave.phase[last] - state.phase(path.x[last], t)).abs().max().item<double>();
+    // ln ρ along the flow: a rigid translation of the Gaussian keeps ln ρ₀(x₀).
+    EXPECT_LT((wave.log_density[last] - model.system->initial_log_density(x0)).abs().max().item<double>(), 1e-9);
+  }
+  EXPECT_LT(errors[1], 1e-3);
+  EXPECT_GT(errors[0] / errors[1], 3.5);
+  EXPECT_LT(errors[0] / errors[1], 4.5);
+}
+
+// With Monte Carlo points the error bars hold the exact value, and |a| ≤ 1.
+TEST(Autocorrelation, MonteCarloErrorBarsCoverTheClosedForm) {
+  const CoherentState state;
+  const auto model = baseline_only_model("harmonic", state.parameters());
+  torch::manual_seed(3);
+  const auto x0 = sample_initial_positions(*model.system, 2000, torch::kFloat64);
+  const TrajectoryOptions options{1.6, 0.01, 512};
+  const auto result = propagated_autocorrelation(*model.system, *model.network, x0, options, {0, 40, 80, 160});
+  for (int64_t k = 0; k < 4; ++k) {
+    const auto exact = state.autocorrelation(result.t[k].item<double>());
+    const std::complex<double> learned(torch::real(result.a[k]).item<double>(), torch::imag(result.a[k]).item<double>());
+    const double err = result.a_err[k].item<double>();
+    EXPECT_LT(std::abs(learned - exact), 4 * err + 1e-9) << "t = " << result.t[k].item<double>();
+    EXPECT_LE(std::abs(learned), 1 + 4 * err);
+    EXPECT_LT(err, 1.0 / std::sqrt(2000.0) + 1e-12);
+  }
+}
+
+}  // namespace
+}  // namespace bohmflow
