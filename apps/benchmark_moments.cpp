@@ -92,11 +92,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_flag("--no-reference", no_reference, "no reference: only the symmetry and energy checks")
       ->excludes("--fft-ref");
-  bohmflow::apps::add_sampling_options(app, sampling, {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite}, "--M-test",
-                                       "particles (gauss-hermite: at most this many nodes)");
-  app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
-      ->capture_default_str()
-      ->check(bohmflow::apps::at_least(1));
+  bohmflow::apps::add_evaluation_points(app, sampling, n_times);
   app.add_option("--train-seconds", train_seconds, "wall time the training took, stored as is")->capture_default_str();
   app.add_option("--command", command, "the command that produced the checkpoint, stored as is");
   app.add_option("--data-out", output, "output NPZ")->required();

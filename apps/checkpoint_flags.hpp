@@ -92,4 +92,15 @@ inline void add_sampling_options(CLI::App& app, SamplingOptions& sampling, const
       ->capture_default_str();
 }
 
+// The evaluation points of the ensemble commands (fig4_moments,
+// benchmark_moments, autocorrelation): --sampling mc|sobol|gauss-hermite,
+// --M-test, --seed, and --n-times evenly spaced steps on [0, T].
+inline void add_evaluation_points(CLI::App& app, SamplingOptions& sampling, int64_t& n_times) {
+  add_sampling_options(app, sampling, {SamplingMethod::kMc, SamplingMethod::kSobol, SamplingMethod::kGaussHermite},
+                       "--M-test", "particles (gauss-hermite: at most this many nodes)");
+  app.add_option("--n-times", n_times, "evenly spaced evaluation steps on [0, T]")
+      ->capture_default_str()
+      ->check(at_least(1));
+}
+
 }  // namespace bohmflow::apps

@@ -55,13 +55,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Moments of the learned dynamics against the FFT reference."};
   app.add_option("--checkpoint", checkpoint_path, "bohmflow checkpoint")->capture_default_str();
   app.add_option("--fft-ref", fft_path, "FFT reference moments (compute_fft_reference)")->capture_default_str();
-  bohmflow::apps::add_sampling_options(
-      app, sampling,
-      {bohmflow::SamplingMethod::kMc, bohmflow::SamplingMethod::kSobol, bohmflow::SamplingMethod::kGaussHermite},
-      "--M-test", "particles (gauss-hermite: at most this many nodes)");
-  app.add_option("--n-times", n_times, "evenly spaced evaluation steps")
-      ->capture_default_str()
-      ->check(bohmflow::apps::at_least(1));
+  bohmflow::apps::add_evaluation_points(app, sampling, n_times);
   bohmflow::apps::add_chunk_option(app, chunk_size);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
   bohmflow::apps::ComputeFlags flags(app);

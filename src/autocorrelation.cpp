@@ -95,4 +95,10 @@ Autocorrelation propagated_autocorrelation(const System& system, const ScoreNetI
   return out;
 }
 
+double propagated_autocorrelation_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options) {
+  const int64_t chunk = options.chunk_size > 0 ? std::min(options.chunk_size, M) : M;
+  return propagation_bytes(chunk, network, options, /*with_F=*/true) +
+         3.0 * 8.0 * static_cast<double>(M) * (network.d + 1.0);
+}
+
 }  // namespace bohmflow

@@ -50,5 +50,8 @@ Autocorrelation propagated_autocorrelation(const System& system, const ScoreNetI
                                            const TrajectoryOptions& options, const std::vector<int64_t>& steps,
                                            const torch::Tensor& weights = {},
                                            const std::function<void(int64_t, int64_t)>& progress = {});
+// Its estimated peak bytes for M particles: one chunk's propagation with F
+// (propagation_bytes) and the positions and weights of all M.
+double propagated_autocorrelation_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& options);
 
 }  // namespace bohmflow

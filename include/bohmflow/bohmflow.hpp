@@ -14,6 +14,7 @@
 #include "bohmflow/distributed.hpp"
 #include "bohmflow/trainer.hpp"
 #include "bohmflow/evaluate.hpp"
+#include "bohmflow/autocorrelation.hpp"
 #include "bohmflow/sampling.hpp"
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/bohmian_1d.hpp"
