@@ -9,10 +9,13 @@
 
 #include <torch/torch.h>
 
-#ifdef BOHMFLOW_HAVE_GLOO
+#if defined(BOHMFLOW_HAVE_GLOO) || defined(BOHMFLOW_HAVE_NCCL)
+#define BOHMFLOW_HAVE_C10D 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#ifdef BOHMFLOW_HAVE_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #ifdef BOHMFLOW_HAVE_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -57,7 +60,7 @@ class SingleProcess final : public Communicator {
   void broadcast(torch::Tensor&, int) override {}
 };
 
-#ifdef BOHMFLOW_HAVE_GLOO
+#ifdef BOHMFLOW_HAVE_C10D
 // A c10d process group; tensors on another device than the group's are
 // staged through host memory (Gloo with CUDA tensors).
 template <typename Group>
@@ -134,12 +137,23 @@ DistributedOptions distributed_options_from_environment() {
   return options;
 }
 
+std::vector<std::string> distributed_backends() {
+  std::vector<std::string> backends;
+#ifdef BOHMFLOW_HAVE_GLOO
+  backends.emplace_back("gloo");
+#endif
+#ifdef BOHMFLOW_HAVE_NCCL
+  backends.emplace_back("nccl");
+#endif
+  return backends;
+}
+
 std::unique_ptr<Communicator> make_communicator(const DistributedOptions& options,
                                                 const torch::Device& device) {
   options.validate();
   (void)device;  // only NCCL builds place the group on it
   if (options.world_size == 1) return std::make_unique<SingleProcess>();
-#ifndef BOHMFLOW_HAVE_GLOO
+#ifndef BOHMFLOW_HAVE_C10D
   throw std::runtime_error(
       "WORLD_SIZE = " + std::to_string(options.world_size) +
       ": this bohmflow was built without torch.distributed (the Gloo headers, Debian's libgloo-dev, were "
@@ -149,6 +163,13 @@ std::unique_ptr<Communicator> make_communicator(const DistributedOptions& option
   const std::string where = "rendezvous at MASTER_ADDR:MASTER_PORT = " + options.master_addr + ":" +
                             std::to_string(options.master_port) + " (rank " + std::to_string(options.rank) +
                             " of " + std::to_string(options.world_size) + ")";
+#ifndef BOHMFLOW_HAVE_GLOO
+  if (!device.is_cuda()) {
+    throw std::runtime_error("WORLD_SIZE = " + std::to_string(options.world_size) + " on device " + device.str() +
+                             ": this bohmflow has NCCL only (no Gloo headers at configure time), which needs "
+                             "CUDA devices");
+  }
+#endif
   c10::intrusive_ptr<c10d::Store> store;
   try {
     c10d::TCPStoreOptions store_options;
@@ -174,6 +195,7 @@ std::unique_ptr<Communicator> make_communicator(const DistributedOptions& option
           group, options.rank, options.world_size, "nccl", device);
     }
 #endif
+#ifdef BOHMFLOW_HAVE_GLOO
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
     // GLOO_SOCKET_IFNAME picks the network interface, as in PyTorch.
     const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
@@ -184,6 +206,9 @@ std::unique_ptr<Communicator> make_communicator(const DistributedOptions& option
                                                              gloo_options);
     return std::make_unique<ProcessGroupCommunicator<c10d::ProcessGroupGloo>>(
         group, options.rank, options.world_size, "gloo", torch::Device(torch::kCPU));
+#else
+    throw std::logic_error("unreachable: a CPU device without Gloo is refused above");
+#endif
   } catch (const std::exception& e) {
     throw std::runtime_error(where + ": the process group did not form within " +
                              format_number(options.timeout_s) + " s (did every rank start?): " + message_of(e));

@@ -28,10 +28,11 @@ std::string scratch(const std::string& name) { return scratch_path(name).string(
 
 const std::string kTrainMorse = std::string(BOHMFLOW_APPS_DIR) + "/train_morse";
 
-// The same tiny run for every world size: 8 particles in all, 3 epochs.
+// The same tiny run for every world size: 8 particles in all, 3 epochs, on
+// CPUs (Gloo) also where a GPU is present.
 std::string train_command(const std::string& checkpoint, int epochs = 3) {
   return kTrainMorse + " --d 2 --T 0.05 --M 8 --hidden-dims 8 8 --n-freq 2 --output-scale 0.1 --lr 0.03 "
-                       "--n-checkpoints 3 --lr-patience 0 --print-every 1 --checkpoint-every 0 --threads 1 "
+                       "--n-checkpoints 3 --lr-patience 0 --print-every 1 --checkpoint-every 0 --threads 1 --device cpu "
                        "--n-epochs " +
          std::to_string(epochs) + " --checkpoint-path " + checkpoint;
 }
@@ -59,6 +60,7 @@ int exit_status(const std::string& log, int rank) {
 }
 
 TEST(Distributed, TwoGlooRanksTrainLikeOneWithTheSameGlobalBatch) {
+  BOHMFLOW_REQUIRE_GLOO();
   const auto one = scratch("one.npz"), two = scratch("two.npz");
   launch(1, {0}, train_command(one), scratch("one.log"), free_port());
   ASSERT_EQ(exit_status(scratch("one.log"), 0), 0) << read_text(scratch("one.log.0"));
@@ -81,6 +83,7 @@ TEST(Distributed, TwoGlooRanksTrainLikeOneWithTheSameGlobalBatch) {
 }
 
 TEST(Distributed, MissingRankEndsTheOthersWithinTheTimeout) {
+  BOHMFLOW_REQUIRE_GLOO();
   const double seconds = launch(2, {0}, train_command(scratch("alone.npz")) + " --dist-timeout 3",
                                 scratch("alone.log"), free_port());
   EXPECT_NE(exit_status(scratch("alone.log"), 0), 0);
@@ -91,6 +94,7 @@ TEST(Distributed, MissingRankEndsTheOthersWithinTheTimeout) {
 }
 
 TEST(Distributed, DeadRankEndsTheOthersWithAnError) {
+  BOHMFLOW_REQUIRE_GLOO();
   // Rank 1 is killed a few seconds into a long run; rank 0 must not hang.
   const double seconds = launch(2, {0, 1}, train_command(scratch("dead.npz"), 100000) + " --dist-timeout 20",
                                 scratch("dead.log"), free_port(), "timeout -s KILL 8 ");
@@ -123,6 +127,20 @@ TEST(Distributed, EnvironmentVariablesAreReadAndChecked) {
   EXPECT_THROW(options.validate(), std::invalid_argument);  // RANK 1 of 1
   for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) unsetenv(name);
   EXPECT_EQ(distributed_options_from_environment().world_size, 1);
+}
+
+TEST(Distributed, BackendsAreGlooOrNcclAndSeveralRanksNeedOne) {
+  for (const auto& backend : distributed_backends()) EXPECT_TRUE(backend == "gloo" || backend == "nccl") << backend;
+  EXPECT_EQ(built_with_gloo(), std::string(GLOO_EXPECTED) == "1");
+  if (!distributed_backends().empty()) return;
+  DistributedOptions options;
+  options.world_size = 2;
+  try {
+    make_communicator(options, torch::Device(torch::kCPU));
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("built without torch.distributed"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -8,12 +8,14 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/distributed.hpp"
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/psi_snapshots.hpp"
@@ -21,6 +23,14 @@
 namespace bohmflow {
 
 // A port the kernel says is free right now.
+// Multi-process tests on CPUs need Gloo, which CUDA wheels of PyTorch lack.
+inline bool built_with_gloo() {
+  const auto backends = distributed_backends();
+  return std::find(backends.begin(), backends.end(), "gloo") != backends.end();
+}
+#define BOHMFLOW_REQUIRE_GLOO() \
+  if (!built_with_gloo()) GTEST_SKIP() << "built without Gloo (no multi-process training on CPUs)"
+
 inline int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

@@ -52,6 +52,11 @@ class Communicator {
   virtual void broadcast(torch::Tensor& tensor, int root) = 0;
 };
 
+// The process groups this bohmflow was built with: "gloo" when the Gloo
+// headers were found (Debian's libgloo-dev; PyTorch's wheels do not ship
+// them), "nccl" for CUDA builds of LibTorch. Empty: a single process only.
+std::vector<std::string> distributed_backends();
+
 // A process group for `options` (NCCL for a CUDA device when bohmflow was
 // built with it, Gloo otherwise), or the trivial communicator of a single
 // process. Throws std::runtime_error naming MASTER_ADDR:MASTER_PORT when the
@@ -75,6 +80,5 @@ RankSettings flatten_settings(const std::string& json, const std::string& prefix
 // float64 up to 8192 ranks); two collectives when they agree, four when not.
 // A single process returns at once.
 void require_same_settings(Communicator& communicator, const RankSettings& settings, const torch::Device& device);
-
 
 }  // namespace bohmflow
