@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       ->check(bohmflow::apps::above(0));
   app.add_option("--dt", bench.trajectory.dt, "leapfrog step")->capture_default_str()->check(bohmflow::apps::above(0));
   app.add_option("--hidden-dims", bench.network.hidden_dims, "hidden widths")->capture_default_str();
-  app.add_option("--chunk", bench.loss.chunk_size, "particles per loss sweep")->capture_default_str();
+  bohmflow::apps::add_loss_chunk_option(app, bench.loss.chunk_size);
   bohmflow::apps::ComputeFlags flags(app);
   app.add_flag("--inference-only", bench.skip_gradient, "skip the loss + gradient measurement");
   app.add_option("--data-out", bench.output, "also write the table as NPZ (keys d, M, steps, loss_grad_seconds, "

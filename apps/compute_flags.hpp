@@ -13,6 +13,7 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 
+#include "bohmflow/fisher_loss.hpp"
 #include "bohmflow/runtime.hpp"
 #include "bohmflow/score_network.hpp"
 
@@ -43,6 +44,30 @@ void add_word_option(CLI::App& app, const std::string& flag, Enum& target, const
   std::string words;
   for (const auto& entry : OptionWords<Enum>::words) words += (words.empty() ? "" : " | ") + std::string(entry.second);
   add_parsed_option(app, flag, target, parse_option<Enum>, help + ": " + words, to_string(target));
+}
+
+// "auto" → kAutoChunk, else a count >= 0.
+inline int64_t parse_loss_chunk(const std::string& text) {
+  if (text == "auto") return kAutoChunk;
+  size_t used = 0;
+  long long value = -1;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 0) {
+    throw std::invalid_argument("'" + text + "': expected auto or a number of particles >= 0");
+  }
+  return value;
+}
+
+// --chunk of the loss (FisherLossOptions::chunk_size), its default shown.
+inline void add_loss_chunk_option(CLI::App& app, int64_t& chunk) {
+  add_parsed_option(app, "--chunk", chunk, parse_loss_chunk,
+                    "particles per loss sweep, bounding memory: auto (" + std::to_string(kCpuChunk) +
+                        " on a CPU, on a GPU as many as fit), N, or 0 for all",
+                    chunk == kAutoChunk ? "auto" : std::to_string(chunk));
 }
 
 // A check that a number is at least `low` (or, not `inclusive`, above it),

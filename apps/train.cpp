@@ -138,8 +138,7 @@ void add_training_flags(CLI::App& app, TrainFlags& flags) {
                  "exact forward tangents, so both give the same numbers")
       ->check(CLI::IsMember({"jacfwd", "jacrev"}))
       ->capture_default_str();
-  app.add_option("--chunk", training.loss.chunk_size, "particles per loss sweep (bounds memory; 0: all)")
-      ->capture_default_str();
+  bohmflow::apps::add_loss_chunk_option(app, training.loss.chunk_size);
   app.add_option("--print-every", training.print_every, "epochs between log lines")->capture_default_str();
   app.add_option("--checkpoint-every", training.checkpoint_every,
                  "epochs between <base>_ep<N>.npz checkpoints (0: final only)")

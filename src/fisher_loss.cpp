@@ -40,7 +40,9 @@ void FisherLossOptions::validate() const {
     throw std::invalid_argument("FisherLossOptions::caustic_threshold must be >= 0");
   }
   if (!(target_clip > 0)) throw std::invalid_argument("FisherLossOptions::target_clip must be > 0");
-  if (chunk_size < 0) throw std::invalid_argument("FisherLossOptions::chunk_size must be >= 0");
+  if (chunk_size < 0 && chunk_size != kAutoChunk) {
+    throw std::invalid_argument("FisherLossOptions::chunk_size must be >= 0 or kAutoChunk");
+  }
 }
 
 torch::Tensor caustic_measure(const torch::Tensor& F, CausticMeasure measure) {
@@ -181,7 +183,7 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
   const auto selected = step_mask(trajectory.n_steps(), selected_steps);
   const double n_selected = static_cast<double>(std::count(selected.begin(), selected.end(), true));
   const int64_t M_total = x0_all.size(0);
-  const int64_t chunk = options.chunk_size > 0 ? options.chunk_size : M_total;
+  const int64_t chunk = loss_chunk(M_total, network.options(), trajectory, options, x0_all.device());
   std::vector<torch::Tensor> parameters;
   for (const auto& p : network.parameters()) parameters.push_back(p);
 
@@ -245,13 +247,42 @@ GradientSpread gradient_spread(const System& system, const ScoreNetImpl& network
   return out;
 }
 
+int64_t loss_chunk(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
+                   const FisherLossOptions& options, const torch::Device& device) {
+  if (options.chunk_size > 0) return std::min(options.chunk_size, M);
+  if (options.chunk_size == 0 || M <= kCpuChunk) return M;
+  if (device.is_cpu()) return kCpuChunk;
+  const auto bytes = [&](int64_t chunk) {
+    FisherLossOptions sized = options;
+    sized.chunk_size = chunk;
+    return fisher_loss_bytes(chunk, network, trajectory, sized);
+  };
+  return largest_fitting_chunk(M, kCpuChunk, bytes, device);
+}
+
+int64_t largest_fitting_chunk(int64_t M, int64_t floor, const std::function<double(int64_t)>& bytes,
+                              const torch::Device& device) {
+  for (int64_t chunk = M; chunk > floor; chunk = (chunk + 1) / 2) {
+    const double probe = 2.0 * bytes(chunk);
+    if (!(probe < 9e18)) continue;
+    try {
+      torch::empty({static_cast<int64_t>(probe)}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
+      return chunk;
+    } catch (const c10::Error&) {
+      // out of memory: try half
+    }
+  }
+  return std::min(M, floor);
+}
+
 double fisher_loss_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
                          const FisherLossOptions& options) {
   // One step's graph keeps about kGraphCopies values per particle, hidden
   // unit and jet component (value, d, d², d³ derivatives).
   constexpr double kGraphCopies = 10.0;
   const double d = static_cast<double>(network.d);
-  const double chunk = static_cast<double>(options.chunk_size > 0 ? std::min(options.chunk_size, M) : M);
+  const int64_t sweep = options.chunk_size == kAutoChunk ? kCpuChunk : options.chunk_size;
+  const double chunk = static_cast<double>(sweep > 0 ? std::min(sweep, M) : M);
   const double steps = static_cast<double>(trajectory.n_steps() + 1);
   double units = 0;
   for (const auto width : network.hidden_dims) units += static_cast<double>(width);

@@ -335,7 +335,9 @@ void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
       << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
       << "), grad_clip=" << options_.grad_clip << "\n"
       << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << to_string(options_.loss.caustic_measure) << ")"
-      << ", target_clip=" << options_.loss.target_clip << std::endl;
+      << ", target_clip=" << options_.loss.target_clip << ", loss sweeps of "
+      << loss_chunk(M_local, model_.network->options(), options_.trajectory, options_.loss, device_)
+      << " particles" << std::endl;
   if (!origin_.empty()) log << "  a new run from the " << origin_ << std::endl;
 }
 

@@ -54,6 +54,7 @@ const BadInput kCases[] = {
     {"FftGridTooLarge", "compute_fft_reference --d 6 --N 4096 --output {out}", "needs"},
     // Flags whose bounds are named without DBL_MAX's digits.
     {"TrainZeroFrequencies", TINY_TRAIN "--d 2 --M 8 --n-freq 0", "must be >= 1, got 0"},
+    {"TrainWordChunk", TINY_TRAIN "--d 2 --M 8 --chunk lots", "--chunk: 'lots': expected auto or a number"},
     {"TrainZeroTime", TINY_TRAIN "--d 2 --M 8 --T 0", "must be > 0, got 0"},
     // Outputs that cannot be written are found before the work.
     {"TrainUnwritableCheckpoint", "train --d 2 --M 8 --T 0.05 --checkpoint-path {bad}/garbage.npz/run.npz",

@@ -82,6 +82,38 @@ TEST(FisherLoss, GradientMatchesCentralFiniteDifferences) {
   EXPECT_GT(checked, 10);
 }
 
+TEST(FisherLoss, ChunksAreTheSetSizeOrAllOrOnACpuTwoHundredFiftySix) {
+  const ScoreNetOptions network;
+  const TrajectoryOptions trajectory{0.1, 0.01};
+  FisherLossOptions options;
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_EQ(options.chunk_size, kAutoChunk);
+  EXPECT_EQ(loss_chunk(5000, network, trajectory, options, cpu), kCpuChunk);
+  EXPECT_EQ(loss_chunk(100, network, trajectory, options, cpu), 100);
+  options.chunk_size = 0;
+  EXPECT_EQ(loss_chunk(5000, network, trajectory, options, cpu), 5000);
+  options.chunk_size = 700;
+  EXPECT_EQ(loss_chunk(5000, network, trajectory, options, cpu), 700);
+  EXPECT_EQ(loss_chunk(300, network, trajectory, options, cpu), 300);
+  options.chunk_size = -2;
+  EXPECT_THROW(options.validate(), std::invalid_argument);
+}
+
+// The GPU's rule, probed here on the host's allocator: halve M until twice
+// the estimate can be allocated (1e15 bytes cannot), never below the floor.
+TEST(FisherLoss, LargestFittingChunkHalvesUntilTheProbeAllocates) {
+  const torch::Device cpu(torch::kCPU);
+  const auto up_to_1000 = [](int64_t chunk) { return chunk > 1000 ? 1e15 : 1000.0 * static_cast<double>(chunk); };
+  EXPECT_EQ(largest_fitting_chunk(4096, 256, up_to_1000, cpu), 512);
+  EXPECT_EQ(largest_fitting_chunk(1000, 256, up_to_1000, cpu), 1000);
+  EXPECT_EQ(largest_fitting_chunk(5000, 256, up_to_1000, cpu), 625);
+  const auto never = [](int64_t) { return 1e15; };
+  EXPECT_EQ(largest_fitting_chunk(4096, 256, never, cpu), 256);
+  EXPECT_EQ(largest_fitting_chunk(100, 256, never, cpu), 100);
+  const auto absurd = [](int64_t) { return 1e30; };  // beyond int64: never tried
+  EXPECT_EQ(largest_fitting_chunk(4096, 256, absurd, cpu), 256);
+}
+
 TEST(FisherLoss, CausticMaskDropsParticlesButDividesByAll) {
   auto system = make_system("morse_chain", {{"d", 2}});
   auto net = make_net(*system, {4}, 0.2, 5);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,14 @@ struct OptionWords<CausticMeasure> {
                                                                       {CausticMeasure::kSingular, "singular"}};
 };
 
+// FisherLossOptions::chunk_size's default. On a CPU, sweeps of kCpuChunk
+// particles keep the jets cache-sized. On a GPU a sweep costs its kernel
+// launches whatever its size (on an H200, 256 particles took 0.23 s per
+// 11-step sweep at M = 512 and at M = 5000: docs/performance.md), so a GPU
+// sweeps as many particles as it can hold (loss_chunk).
+constexpr int64_t kAutoChunk = -1;
+constexpr int64_t kCpuChunk = 256;
+
 struct FisherLossOptions {
   double caustic_threshold = 0.1;  // drop particles whose fold measure falls below this at a selected step
   // The fold measure: "det", |det F| (the reference's); "singular", the
@@ -44,7 +53,9 @@ struct FisherLossOptions {
   // fold (docs/benchmarks.md, *Where the learned flow folds*). σ_min sees both.
   CausticMeasure caustic_measure = CausticMeasure::kDet;
   double target_clip = 100.0;      // clip each target component to ±target_clip
-  int64_t chunk_size = 256;        // particles per sweep; bounds memory (d=4, 128×128: ~2 GB peak RSS); 0: all
+  // Particles per sweep; bounds memory (d=4, 128×128, 256 particles: ~2 GB
+  // peak RSS). kAutoChunk: kCpuChunk on a CPU, on a GPU the most that fit; 0: all.
+  int64_t chunk_size = kAutoChunk;
   void validate() const;
 };
 
@@ -66,9 +77,22 @@ FisherLossResult fisher_loss(const System& system, const ScoreNetImpl& network,
                              const std::vector<int64_t>& selected, const FisherLossOptions& options,
                              bool accumulate_gradient);
 
+// The particles per sweep fisher_loss takes for M particles on `device`:
+// chunk_size when set (0: all M); for kAutoChunk, min(M, kCpuChunk) on a CPU
+// and on a GPU largest_fitting_chunk with fisher_loss_bytes.
+int64_t loss_chunk(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
+                   const FisherLossOptions& options, const torch::Device& device);
+
+// The first of M, ⌈M/2⌉, ⌈M/4⌉, … above `floor` for which `device` can
+// allocate twice `bytes(chunk)` (a margin for the estimate; the probe goes
+// back to LibTorch's caching allocator at once), else min(M, floor).
+int64_t largest_fitting_chunk(int64_t M, int64_t floor, const std::function<double(int64_t)>& bytes,
+                              const torch::Device& device);
+
 // Estimated peak bytes of fisher_loss with the gradient on M particles: one
 // chunk's leapfrog states (x, v, F, G, Ḟ, Ġ at every step), one step's graph
-// with its tangent jets, and the M positions. For checks before allocating.
+// with its tangent jets, and the M positions (kAutoChunk counts as a CPU's
+// sweeps: host memory is what the check guards). For checks before allocating.
 double fisher_loss_bytes(int64_t M, const ScoreNetOptions& network, const TrajectoryOptions& trajectory,
                          const FisherLossOptions& options);
 
