@@ -2,7 +2,8 @@
 // dynamics, from the phase and density its trajectories carry
 // (autocorrelation.hpp), with their Monte Carlo standard errors.
 //
-//   autocorrelation --checkpoint checkpoints/morse_d4.npz --M-test 20000 --data-out data/autocorrelation_morse_d4.npz
+//   autocorrelation --checkpoint checkpoints/morse_d4.npz --M-test 20000 --fft-ref data/fft_ref_morse_d4.npz \
+//                   --data-out data/autocorrelation_morse_d4.npz
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -13,17 +14,20 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "app_main.hpp"
+#include "autocorrelation_input.hpp"
 #include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
-  std::string output;
+  std::string output, fft_path;
   bohmflow::SamplingOptions sampling;
   int64_t n_times = 101;
   CLI::App app{"Autocorrelation <psi(0)|psi(t)> and energy of a checkpoint's learned dynamics."};
   const bohmflow::apps::CheckpointFlags trained(app);
   bohmflow::apps::add_evaluation_points(app, sampling, n_times);
-  app.add_option("--data-out", output, "NPZ with t, a (complex128), a_err, energy, energy_err")->required();
+  app.add_option("--data-out", output, "NPZ with t, a (complex128), a_err, energy, energy_err, hbar")->required();
+  app.add_option("--fft-ref", fft_path,
+                 "exact a(t) to compare with (compute_fft_reference -o): prints max |a - a_FFT|, stores a_fft");
   bohmflow::apps::ComputeFlags flags(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
@@ -34,13 +38,31 @@ int main(int argc, char** argv) {
     bohmflow::apps::require_particles_fit(
         bohmflow::propagated_autocorrelation_bytes(sampling.count, model.network->options(), trajectory),
         "--M-test", sampling.count);
+    const auto steps = bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times);
+    // The exact a at the same times, read before any work.
+    std::vector<std::complex<double>> exact;
+    if (!fft_path.empty()) {
+      const auto reference = bohmflow::apps::read_autocorrelation(fft_path, "--fft-ref");
+      const double dt = reference.t.size() > 1 ? reference.t[1] - reference.t[0] : 0.0;
+      for (const int64_t step : steps) {
+        const double t = static_cast<double>(step) * trajectory.dt;
+        const auto row = dt > 0 ? static_cast<size_t>(std::llround(t / dt)) : 0;
+        if (row >= reference.t.size() || std::abs(reference.t[row] - t) > 1e-9 * std::max(1.0, t)) {
+          throw std::runtime_error("--fft-ref " + fft_path + ": no row at t = " + std::to_string(t) +
+                                   " (its dt = " + std::to_string(dt) + ", T = " +
+                                   std::to_string(reference.t.back()) + "; the checkpoint's trajectory has dt = " +
+                                   std::to_string(trajectory.dt) + ", T = " + std::to_string(trajectory.T) + ")");
+        }
+        exact.push_back(reference.a[row]);
+      }
+    }
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << " with F, " << trajectory.n_steps() << " steps of "
               << trajectory.dt << ", " << model.system->label() << " (" << flags.describe() << ")\n";
     bohmflow::ProgressReporter progress(points.x0.size(0), "particles");
     const auto result = bohmflow::propagated_autocorrelation(
         *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory,
-        bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights,
+        steps, points.weights,
         [&progress](int64_t done, int64_t) { progress.update(done); });
     progress.finish();
 
@@ -59,6 +81,18 @@ int main(int argc, char** argv) {
     npz.set("energy", result.energy);
     npz.set("energy_err", result.energy_err);
     npz.set("max_energy_drift", drift);
+    npz.set("hbar", model.system->hbar());
+    if (!exact.empty()) {
+      const auto a_fft = torch::from_blob(exact.data(), {K}, torch::kComplexDouble).clone();
+      const auto gap = (result.a.to(torch::kComplexDouble) - a_fft).abs();
+      const int64_t worst = gap.argmax().item<int64_t>();
+      std::cout << std::setprecision(4) << "max |a - a_FFT| = " << gap[worst].item<double>() << " at t = "
+                << result.t[worst].item<double>() << " (standard error there " << result.a_err[worst].item<double>()
+                << ", largest " << result.a_err.max().item<double>() << ")\n";
+      npz.set("a_fft", a_fft);
+      npz.set("max_abs_a_error", gap[worst].item<double>());
+      npz.set("fft_ref", fft_path);
+    }
     npz.set("M_test", points.x0.size(0));
     npz.set("sampling", points.describe);
     npz.set("checkpoint", trained.path());

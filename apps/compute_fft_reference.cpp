@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", job.fft.stepper.threads, "OpenMP threads (0: all cores)")
       ->capture_default_str();
   app.add_option("-o,--output", job.output, "moments NPZ")->capture_default_str();
+  app.add_flag("!--no-autocorrelation", job.fft.stepper.autocorrelation,
+               "skip a(t) = <psi(0)|psi(t)> (saves one grid of complex128 and about a tenth of the time)");
   app.add_option("--save-psi-at", job.fft.save_psi_at,
                  "times whose psi is saved (N^d complex128 each) to --psi-out");
   app.add_option("--psi-out", job.psi_output, "psi snapshots NPZ (default: <output>_psi.npz)");
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
     const auto system = bohmflow::make_system_definition(job.potential, job.parameters);
     std::cout << "FFT grid: " << system->label() << ", N=" << job.fft.stepper.N
               << " per axis, about " << std::fixed << std::setprecision(0)
-              << bohmflow::split_operator_bytes(system->dim(), job.fft.stepper.N) / 1e6
+              << bohmflow::split_operator_bytes(system->dim(), job.fft.stepper) / 1e6
               << " MB for psi and the kick\n"
               << std::defaultfloat << std::setprecision(6);
     bohmflow::ProgressReporter progress(job.fft.n_steps(), "FFT steps");

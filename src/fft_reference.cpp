@@ -29,6 +29,12 @@ using detail::require;
 
 double FftResult::max_norm_drift() const { return detail::max_drift(norm); }
 
+double FftResult::max_energy_drift() const {
+  double drift = 0.0;
+  for (const double E : energies) drift = std::max(drift, std::abs(E - E_exact));
+  return drift;
+}
+
 std::string FftResult::brief_report() const {
   std::ostringstream out;
   const auto& s = options.stepper;
@@ -40,6 +46,12 @@ std::string FftResult::brief_report() const {
       << ", potential " << potential_energy << ")\n"
       << "  norm: " << (norm.empty() ? 0.0 : norm.front()) << " at t=0, " << std::setprecision(3)
       << "max |norm - norm(0)| = " << max_norm_drift() << "\n"
+      << "  energy: max |<H> - E_exact| = " << max_energy_drift() << " at " << energies.size() << " times\n";
+  if (!autocorrelation.empty()) {
+    out << "  a(T) = " << autocorrelation.back().real() << (autocorrelation.back().imag() < 0 ? " - " : " + ")
+        << std::abs(autocorrelation.back().imag()) << "i, |a(T)| = " << std::abs(autocorrelation.back()) << "\n";
+  }
+  out
       << std::fixed << std::setprecision(1) << "  wall time: " << seconds << " s\n";
   return out.str();
 }
@@ -61,9 +73,10 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
   for (double t : options.save_psi_at) snapshot_at.emplace(std::llround(t / dt), t);
   const double snapshot_bytes =
       static_cast<double>(snapshot_at.size()) * 16.0 * std::pow(double(options.stepper.N), result.d);
-  require_memory(split_operator_bytes(result.d, options.stepper.N) + snapshot_bytes, "solve_fft_reference",
+  require_memory(split_operator_bytes(result.d, options.stepper) + snapshot_bytes, "solve_fft_reference",
                  "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
-                     " points (ψ and e^{−iV dt/ħ}, complex128 each)" +
+                     " points (ψ, e^{−iV dt/ħ}" + (options.stepper.autocorrelation ? " and ψ₀" : "") +
+                     ", complex128 each)" +
                      (snapshot_at.empty() ? std::string()
                                           : " with " + std::to_string(snapshot_at.size()) + " ψ snapshots"),
                  kSmallerGrid);
@@ -82,14 +95,20 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
   result.norm.reserve(rows);
   if (progress) progress(0, n_steps);  // set-up done
   for (int64_t n = 0; n <= n_steps; ++n) {
-    if (auto it = snapshot_at.find(n); it != snapshot_at.end()) {
+    const auto snapshot = snapshot_at.find(n);
+    if (snapshot != snapshot_at.end()) {
       result.snapshot_steps.push_back(n);
-      result.snapshot_times.push_back(it->second);
+      result.snapshot_times.push_back(snapshot->second);
       result.snapshots.push_back(stepper.wavefunction());
+    }
+    if (n == 0 || n == n_steps || snapshot != snapshot_at.end()) {
+      result.energy_times.push_back(n * dt);
+      result.energies.push_back(stepper.energy());
     }
     const Moments m = n < n_steps ? stepper.advance() : stepper.moments();
     result.t.push_back(n * dt);
     result.norm.push_back(m.norm);
+    if (options.stepper.autocorrelation) result.autocorrelation.push_back(m.autocorrelation);
     result.means.insert(result.means.end(), m.mean.begin(), m.mean.end());
     result.sigmas.insert(result.sigmas.end(), m.sigma.begin(), m.sigma.end());
     if (progress) progress(std::min(n + 1, n_steps), n_steps);
@@ -107,6 +126,10 @@ void save_fft_reference(const FftResult& result, const std::string& path) {
   npz.set("means", NpyArray::from_doubles(result.means, {K, d}));
   npz.set("sigmas", NpyArray::from_doubles(result.sigmas, {K, d}));
   npz.set("norm", NpyArray::from_doubles(result.norm, {K}));
+  if (!result.autocorrelation.empty()) npz.set("a", NpyArray::from_complex(result.autocorrelation, {K}));
+  const int64_t E = static_cast<int64_t>(result.energies.size());
+  npz.set("E_t", NpyArray::from_doubles(result.energy_times, {E}));
+  npz.set("E", NpyArray::from_doubles(result.energies, {E}));
   npz.set("E_exact", result.E_exact);
   npz.set("E_kinetic", result.kinetic_energy);
   npz.set("E_potential", result.potential_energy);

@@ -139,6 +139,17 @@ std::vector<double> Npz::doubles(const std::string& key) const {
   }
 }
 
+std::vector<std::complex<double>> Npz::complexes(const std::string& key) const {
+  const NpyArray& array = at(key);
+  if (array.dtype != DType::Complex128) {
+    const std::vector<double> real = doubles(key);
+    return {real.begin(), real.end()};
+  }
+  std::vector<std::complex<double>> out(static_cast<size_t>(array.numel()));
+  if (!out.empty()) std::memcpy(out.data(), array.data.data(), array.data.size());
+  return out;
+}
+
 double Npz::scalar_double(const std::string& key) const {
   const NpyArray& array = at(key);
   if (array.numel() != 1) {

@@ -5,7 +5,7 @@
 //   ψ[o · n_in + c],  o = outer index over the first d_out = ⌊d/2⌋ axes (n_out = N^d_out),
 //                     c = inner index over the last d_in = ⌈d/2⌉ axes (n_in = N^d_in).
 // Inner pass, per block o (contiguous, in cache): [inverse FFT over the inner
-// axes] → moments of |φ|² → × e^{−iV dt/ħ} → forward FFT over the inner axes →
+// axes] → moments of |φ|² and Σ φ₀* φ → × e^{−iV dt/ħ} → forward FFT over the inner axes →
 // × inner kinetic phase. Outer pass, per block of `block` columns c: gather the
 // (n_out, block) sub-array, forward FFT over the outer axes, × outer kinetic
 // phase (and 1/N^d), inverse FFT, scatter. Between steps ψ is "mixed": the
@@ -137,11 +137,11 @@ std::vector<double> grid_wavenumbers(int N, double L) {
   return k;
 }
 
-double split_operator_bytes(int d, int N) {
-  const double points = std::pow(static_cast<double>(N), d);
+double split_operator_bytes(int d, const SplitOperatorOptions& options) {
+  const double points = std::pow(static_cast<double>(options.N), d);
   if (!(points < 4.0e18)) return std::numeric_limits<double>::infinity();
-  // ψ and the kick; the phases, plans and per-thread gather buffers are a few MB.
-  return 2.0 * 16.0 * points + 4.0e6;
+  // ψ, the kick and φ₀*; the phases, plans and per-thread gather buffers are a few MB.
+  return (options.autocorrelation ? 3.0 : 2.0) * 16.0 * points + 4.0e6;
 }
 
 // ---- SplitOperator -------------------------------------------------------------
@@ -149,7 +149,7 @@ double split_operator_bytes(int d, int N) {
 struct SplitOperator::Impl {
   enum PassFlags : unsigned {
     kInverse = 1,   // inverse FFT over the inner axes first (ψ was mixed)
-    kMoments = 2,   // accumulate the marginals of |φ|²
+    kMoments = 2,   // accumulate the marginals of |φ|² (and Σ φ₀* φ)
     kKick = 4,      // × e^{−iV dt/ħ}
     kForward = 8,   // forward FFT over the inner axes
     kKinetic = 16,  // × inner kinetic phase (after kForward)
@@ -166,6 +166,8 @@ struct SplitOperator::Impl {
   // Outer pass; with `energy` non-null only the forward transform and Σ|ψ̂|² ħ²|k|²/2m.
   void outer_pass(double* energy);
   Moments moments_from_marginals() const;
+  // Σ |ψ̂_k|² ħ²|k|²/2m · dV/N^d and Σ V|ψ|² dV of ψ (real space, C order).
+  std::pair<double, double> energies_of(std::vector<Complex> psi_copy) const;
   void fill_initial_state();
   void to_real_space();
 
@@ -181,9 +183,11 @@ struct SplitOperator::Impl {
   std::vector<Complex> kinetic_in, kinetic_out;  // (n_in), (n_out) phases; 1/N^d folded into one
   std::vector<double> energy_in, energy_out;     // (n_in), (n_out) ħ²|k|²/2m over those axes
   FftwBuffer psi, kick;                          // (N^d) φ_n and e^{−iV dt/ħ}
+  FftwBuffer initial;                            // (N^d) φ₀* (with options.autocorrelation)
   std::vector<FftwBuffer> gather;                // per thread (n_out · block)
   Plan inner_forward, inner_backward, outer_forward, outer_backward;
   std::vector<double> marginals;                 // (threads, d, N) Σ|φ|² over all axes but one
+  std::vector<double> overlaps;                  // (threads, 2) Re, Im of Σ φ₀* φ
   bool mixed = false;                            // inner axes of ψ still in k space
   bool moments_known = false;
   Moments moments;
@@ -209,10 +213,10 @@ void SplitOperator::Impl::build_grid() {
                                 std::to_string(kMaxDim));
   }
   N = options.N;
-  require_memory(split_operator_bytes(d, options.N), "SplitOperator",
-                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) +
-                     " points (ψ and e^{−iV dt/ħ}, complex128 each)",
-                 kSmallerGrid);
+  require_memory(split_operator_bytes(d, options), "SplitOperator",
+                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) + " points (ψ, e^{−iV dt/ħ}" +
+                     (options.autocorrelation ? " and ψ₀ for a(t)" : "") + ", complex128 each)",
+                 options.autocorrelation ? std::string(kSmallerGrid) + ", or pass --no-autocorrelation" : std::string(kSmallerGrid));
   total = power(N, d);
   threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   hbar = system.hbar();
@@ -286,6 +290,7 @@ void SplitOperator::Impl::plan_transforms() {
                                       gather[0].get(), "the outer backward transform");
   }
   marginals.assign(static_cast<size_t>(threads) * d * N, 0.0);
+  overlaps.assign(static_cast<size_t>(threads) * 2, 0.0);
 }
 
 // ⟨T⟩ and ⟨V⟩ of ψ₀, the kick, and ψ = φ₀.
@@ -317,6 +322,13 @@ void SplitOperator::Impl::prepare_initial_state() {
     }
   });
   potential0 = potential_sum * dV;
+  // a(t_n) = Σ ψ₀* ψ_n dV = Σ φ₀* φ_n dV: the half kicks' phases cancel.
+  if (options.autocorrelation) {
+    initial = allocate_complex(total, "ψ₀ for the autocorrelation");
+    Complex* a = initial.get();
+#pragma omp parallel for num_threads(threads) schedule(static) if (total >= kParallelMinimum)
+    for (int64_t i = 0; i < total; ++i) a[i] = std::conj(p[i]);
+  }
 }
 
 // ψ₀ = Π_i g_i(x_i), each g_i(x) = exp(−(x − μ_i)²/(4σ_i²)) e^{i m v_i x/ħ}
@@ -361,12 +373,15 @@ void SplitOperator::Impl::fill_initial_state() {
 void SplitOperator::Impl::inner_pass(unsigned flags) {
   const bool accumulate = flags & kMoments;
   const bool kicked = flags & kKick;
+  const bool overlap = accumulate && initial;
   if (accumulate) std::fill(marginals.begin(), marginals.end(), 0.0);
+  if (overlap) std::fill(overlaps.begin(), overlaps.end(), 0.0);
   const int64_t rows = n_in / N;  // rows of the last axis in one block
 #pragma omp parallel num_threads(threads) if (n_out > 1 && total >= kParallelMinimum)
   {
     double* marginal = marginals.data() + static_cast<int64_t>(omp_get_thread_num()) * d * N;
     double* last = marginal + (d - 1) * N;
+    double overlap_re = 0.0, overlap_im = 0.0;
     std::vector<int64_t> index(d, 0);  // multi-index of the current row
 #pragma omp for schedule(static)
     for (int64_t o = 0; o < n_out; ++o) {
@@ -379,6 +394,13 @@ void SplitOperator::Impl::inner_pass(unsigned flags) {
         for (int64_t r = 0; r < rows; ++r) {
           Complex* q = p + r * N;
           const Complex* g = f + r * N;
+          if (overlap) {  // before the kick: q holds φ_n
+            const Complex* a = initial.get() + o * n_in + r * N;
+            for (int64_t j = 0; j < N; ++j) {
+              overlap_re += a[j].real() * q[j].real() - a[j].imag() * q[j].imag();
+              overlap_im += a[j].real() * q[j].imag() + a[j].imag() * q[j].real();
+            }
+          }
           double row_sum = 0.0;
           if (accumulate && kicked) {
             for (int64_t j = 0; j < N; ++j) {
@@ -419,6 +441,10 @@ void SplitOperator::Impl::inner_pass(unsigned flags) {
           for (int64_t c = 0; c < n_in; ++c) p[c] = mul(p[c], kinetic_in[c]);
         }
       }
+    }
+    if (overlap) {
+      overlaps[2 * omp_get_thread_num()] = overlap_re;
+      overlaps[2 * omp_get_thread_num() + 1] = overlap_im;
     }
   }
 }
@@ -488,7 +514,45 @@ Moments SplitOperator::Impl::moments_from_marginals() const {
     result.sigma.push_back(std::sqrt(std::max(s2 / s0 - mean * mean, 0.0)));
     if (a == d - 1) result.norm = s0 * dV;
   }
+  if (initial) {
+    double re = 0.0, im = 0.0;
+    for (int t = 0; t < threads; ++t) {  // in thread order: deterministic
+      re += overlaps[2 * t];
+      im += overlaps[2 * t + 1];
+    }
+    result.autocorrelation = Complex(re * dV, im * dV);
+  }
   return result;
+}
+
+std::pair<double, double> SplitOperator::Impl::energies_of(std::vector<Complex> psi_copy) const {
+  double potential = 0.0;
+  for_each_potential_chunk(system, x, d, threads, [&](int64_t first, const std::vector<double>& V) {
+    const int64_t count = static_cast<int64_t>(V.size());
+    double sum = 0.0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum) if (count >= kParallelMinimum)
+    for (int64_t i = 0; i < count; ++i) sum += V[i] * std::norm(psi_copy[first + i]);
+    potential += sum;
+  });
+  // The full d-dimensional DFT, one axis at a time, in place.
+  Complex* w = psi_copy.data();
+  for (int axis = 0; axis < d; ++axis) {
+    const Plan forward = plan_along_axis(power(N, axis), N, power(N, d - 1 - axis), FFTW_FORWARD, w);
+    forward.execute(w);
+  }
+  double kinetic = 0.0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : kinetic) if (total >= kParallelMinimum)
+  for (int64_t e = 0; e < total; ++e) {
+    int64_t rest = e;
+    double energy = 0.0;
+    for (int a = 0; a < d; ++a) {
+      const int64_t j = rest % N;
+      rest /= N;
+      energy += hbar * hbar * k[j] * k[j] / (2.0 * mass);
+    }
+    kinetic += std::norm(w[e]) * energy;
+  }
+  return {kinetic * dV / static_cast<double>(total), potential * dV};
 }
 
 void SplitOperator::Impl::to_real_space() {
@@ -558,6 +622,12 @@ std::vector<std::complex<double>> SplitOperator::wavefunction() {
     }
   });
   return out;
+}
+
+double SplitOperator::energy() {
+  std::vector<Complex> psi = wavefunction();
+  const auto [kinetic, potential] = impl_->energies_of(std::move(psi));
+  return kinetic + potential;
 }
 
 std::vector<double> SplitOperator::density() {

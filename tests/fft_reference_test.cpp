@@ -15,6 +15,7 @@
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/psi_snapshots.hpp"
 #include "../apps/fft_reference_job.hpp"
+#include "test_support.hpp"
 
 namespace bohmflow {
 namespace {
@@ -132,6 +133,75 @@ TEST(FftReference, CoherentStateMeanFollowsCosine) {
     EXPECT_NEAR(result2.means[2 * n], std::cos(result2.t[n]), 1e-5);
     EXPECT_NEAR(result2.means[2 * n + 1], -0.5 * std::cos(2.0 * result2.t[n]), 1e-5);
   }
+}
+
+// a(t_n), accumulated in the propagation's own pass, against the direct sum
+// Σ ψ₀* ψ_n dV over the ψ snapshots.
+TEST(FftReference, AutocorrelationIsTheDirectSumOverTheGrid) {
+  const auto system = make_system("morse_chain", {{"d", 2}});
+  auto options = small_options(32, 8.0, 0.6, 0.01);
+  options.save_psi_at = {0.0, 0.3, 0.6};
+  const auto result = solve_fft_reference(*system, options);
+  ASSERT_EQ(result.autocorrelation.size(), static_cast<size_t>(result.rows()));
+  const double dV = std::pow(16.0 / 31.0, 2);
+  const auto& psi0 = result.snapshots[0];
+  for (size_t s = 0; s < result.snapshots.size(); ++s) {
+    Complex direct = 0.0;
+    for (size_t i = 0; i < psi0.size(); ++i) direct += std::conj(psi0[i]) * result.snapshots[s][i];
+    direct *= dV;
+    const Complex streamed = result.autocorrelation[result.snapshot_steps[s]];
+    EXPECT_LT(std::abs(streamed - direct), 1e-12) << "t = " << result.snapshot_times[s];
+  }
+  EXPECT_NEAR(result.autocorrelation[0].real(), 1.0, 1e-12);
+  EXPECT_NEAR(result.autocorrelation[0].imag(), 0.0, 1e-12);
+  EXPECT_LT(std::abs(result.autocorrelation.back()), 0.999);  // it moved
+
+  // Without it: the same moments bit for bit, no a(t), no "a" in the file.
+  options.stepper.autocorrelation = false;
+  const auto plain = solve_fft_reference(*system, options);
+  EXPECT_TRUE(plain.autocorrelation.empty());
+  EXPECT_EQ(plain.means, result.means);
+  EXPECT_EQ(plain.sigmas, result.sigmas);
+  const auto path = temp_path("plain.npz");
+  save_fft_reference(plain, path);
+  EXPECT_FALSE(Npz::load(path).contains("a"));
+  std::remove(path.c_str());
+}
+
+// The coherent state's a(t) in closed form: Strang splitting's error, second order in dt.
+TEST(FftReference, CoherentStateAutocorrelationMatchesTheClosedFormToSecondOrder) {
+  const CoherentState state;
+  const auto system = make_system("harmonic", state.parameters());
+  double errors[2];
+  for (const int refine : {1, 2}) {
+    const auto result = solve_fft_reference(*system, small_options(64, 8.0, 1.6, 0.02 / refine));
+    errors[refine - 1] = 0.0;
+    for (int64_t n = 0; n < result.rows(); ++n) {
+      errors[refine - 1] =
+          std::max(errors[refine - 1], std::abs(result.autocorrelation[n] - state.autocorrelation(result.t[n])));
+    }
+  }
+  EXPECT_LT(errors[1], 1e-4);
+  EXPECT_GT(errors[0] / errors[1], 3.5);
+  EXPECT_LT(errors[0] / errors[1], 4.5);
+}
+
+// ⟨H⟩ at t = 0 is E_exact; later it drifts by the splitting error only
+// (second order in dt), and at the snapshots it is evaluated too.
+TEST(FftReference, EnergyIsConservedToTheSplittingError) {
+  const auto system = make_system("morse_chain", {{"d", 2}});
+  double drifts[2];
+  for (const int refine : {1, 2}) {
+    auto options = small_options(64, 8.0, 1.0, 0.02 / refine);
+    options.save_psi_at = {0.5};
+    const auto result = solve_fft_reference(*system, options);
+    ASSERT_EQ(result.energy_times, (std::vector<double>{0.0, 0.5, result.t.back()}));
+    EXPECT_NEAR(result.energies[0], result.E_exact, 1e-12 * std::abs(result.E_exact));
+    drifts[refine - 1] = result.max_energy_drift();
+  }
+  EXPECT_LT(drifts[1], 1e-3);
+  EXPECT_GT(drifts[0] / drifts[1], 3.5);
+  EXPECT_LT(drifts[0] / drifts[1], 4.5);
 }
 
 TEST(FftReference, NormIsConserved) {

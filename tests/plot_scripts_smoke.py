@@ -56,6 +56,13 @@ def write_inputs(work):
         ref = np.repeat((0.1 + 0.05 * np.sin(bt))[:, None], d, axis=1)
         np.savez(os.path.join(work, 'benchmarks', problem + '.npz'), t=bt, learned_vars=ref * 1.001,
                  ref_vars=ref, max_rel_var_error=1e-3, epochs=10, train_seconds=60.0)
+    at = np.linspace(0, 2, 201)
+    a = np.exp(-1j * 1.5 * at) * np.exp(-0.3 * at)
+    np.savez(os.path.join(work, 'fft_a.npz'), t=at, a=a, E_exact=1.5, hbar=1.0)
+    np.savez(os.path.join(work, 'learned_a.npz'), t=at[::10], a=a[::10] + 0.01, a_err=np.full(21, 0.01))
+    E = np.linspace(0, 3, 61)
+    for name in ('spectrum_fft', 'spectrum_learned'):
+        np.savez(os.path.join(work, name + '.npz'), E=E, sigma=np.exp(-(E - 1.5) ** 2))
     sd = np.array([2.0, 4.0, 8.0])
     np.savez(os.path.join(work, 'scaling.npz'), d=sd, M=np.full(3, 128.0), steps=6,
              loss_grad_seconds=0.01 * sd ** 3, inference_seconds=0.001 * sd ** 2)
@@ -74,6 +81,8 @@ def main():
         'fig5.png': ['plot_fig5.py', '--data', 'fig5.npz', '--dpi', '50'],
         'fig5_no_rho.png': ['plot_fig5.py', '--data', 'fig5_no_rho.npz', '--dpi', '50'],
         'fig3_missing.png': ['plot_fig3.py', '--data', 'missing.npz', '--dpi', '50'],
+        'autocorrelation.png': ['plot_autocorrelation.py', '--learned', 'learned_a.npz', '--fft', 'fft_a.npz',
+                                '--spectra', 'spectrum_learned.npz', 'spectrum_fft.npz', '--dpi', '50'],
         'benchmarks.png': ['plot_benchmarks.py', '--data-dir', 'benchmarks', '--dpi', '50'],
         'scaling.png': ['plot_scaling.py', '--data', 'scaling.npz', '--inference-data', 'none.npz',
                         '--fft-seconds', '2=1e-4', '3=5e-3', '--dpi', '50'],

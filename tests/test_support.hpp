@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <complex>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,5 +115,44 @@ inline std::string save_model_checkpoint(const Model& model, const std::string& 
   save_checkpoint(path.string(), checkpoint);
   return path.string();
 }
+
+// A coherent state (ground-state width σ² = ħ/2mω, displaced by q₀ − a, with
+// momentum p₀ = ħc) in the harmonic well of each axis, ħ = 0.7, m = 1.3,
+// ω = 1, 1.7: the Gaussian baseline is exact, so the learned part is zero and
+// only the time step separates the trajectories' wave from the closed form.
+//   q_t = a + (q₀ − a) cos ωt + p₀/(mω) sin ωt,   p_t = −mω(q₀ − a) sin ωt + p₀ cos ωt,
+//   S(x, t) = −ħωt/2 + p_t(x − a) − p_t(q_t − a)/2 + p₀a + p₀(q₀ − a)/2   (S₀ = p₀x),
+//   a(t) = Π_axes e^{−iωt/2} exp(−|α|²(1 − e^{−iωt})),   α = (q₀ − a)/2σ + iσp₀/ħ.
+struct CoherentState {
+  double hbar = 0.7, mass = 1.3, centre = 0.4, q0 = 1.1, c = -2.0;
+  std::vector<double> omega{1.0, 1.7};
+  ParameterMap parameters() const {
+    return {{"d", 2},          {"hbar", hbar}, {"mass", mass}, {"omega_0", omega[0]}, {"omega_1", omega[1]},
+            {"centre", centre}, {"mean", q0},   {"phase", c}};
+  }
+  std::complex<double> autocorrelation(double t) const {
+    std::complex<double> a = 1.0;
+    for (const double w : omega) {
+      const double sigma = std::sqrt(hbar / (2 * mass * w));
+      const double alpha2 = std::pow((q0 - centre) / (2 * sigma), 2) + std::pow(sigma * hbar * c / hbar, 2);
+      a *= std::exp(std::complex<double>(0, -w * t / 2)) *
+           std::exp(-alpha2 * (1.0 - std::exp(std::complex<double>(0, -w * t))));
+    }
+    return a;
+  }
+  // S(x, t) summed over the axes, for x (M, 2).
+  torch::Tensor phase(const torch::Tensor& x, double t) const {
+    auto S = torch::zeros({x.size(0)}, torch::kFloat64);
+    const double p0 = hbar * c;
+    for (int i = 0; i < 2; ++i) {
+      const double w = omega[i];
+      const double q = centre + (q0 - centre) * std::cos(w * t) + p0 / (mass * w) * std::sin(w * t);
+      const double p = -mass * w * (q0 - centre) * std::sin(w * t) + p0 * std::cos(w * t);
+      S += -hbar * w * t / 2 + p * (x.select(1, i) - centre) - p * (q - centre) / 2 + p0 * centre +
+           p0 * (q0 - centre) / 2;
+    }
+    return S;
+  }
+};
 
 }  // namespace bohmflow

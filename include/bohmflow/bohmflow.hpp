@@ -15,6 +15,7 @@
 #include "bohmflow/trainer.hpp"
 #include "bohmflow/evaluate.hpp"
 #include "bohmflow/autocorrelation.hpp"
+#include "bohmflow/spectrum.hpp"
 #include "bohmflow/sampling.hpp"
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/bohmian_1d.hpp"

@@ -13,20 +13,24 @@
 //
 //   norm = Σ|ψ|² dV,   ⟨x_i⟩ = Σ x_i |ψ|² dV / norm,   σ_i = sqrt(max(⟨x_i²⟩ − ⟨x_i⟩², 0)),
 //
+//   a(t_n) = ⟨ψ₀|ψ_n⟩ = Σ ψ₀* ψ_n dV   (the autocorrelation, complex),
+//
 // and the conserved energy of ψ₀, E_exact = ⟨T⟩ + ⟨V⟩ with
-//   ⟨T⟩ = Σ_k |ψ̂_k|² ħ²|k|²/(2m) · dV/N^d   (ψ̂ the unnormalised DFT),   ⟨V⟩ = Σ V|ψ₀|² dV.
+//   ⟨T⟩ = Σ_k |ψ̂_k|² ħ²|k|²/(2m) · dV/N^d   (ψ̂ the unnormalised DFT),   ⟨V⟩ = Σ V|ψ₀|² dV,
+// evaluated again at the ψ snapshots and at T (conserved up to the splitting error).
 // These conventions (numpy's linspace and fftfreq, int(T/dt) steps) are those of
 // the BohmianFlow reference solver, so results agree with it to round-off.
 //
 // How it is computed (split_operator.cpp): two half kicks in a row are one full
 // kick, so SplitOperator stores φ_n = e^{+iV dt/2ħ} ψ_n and steps φ_{n+1} =
 // F⁻¹ e^{−iħ|k|²dt/2m} F e^{−iV dt/ħ} φ_n; |φ_n|² = |ψ_n|², so the observables
-// come out of the same memory pass as the kick. The d-dimensional FFT is split
+// come out of the same memory pass as the kick, and so does a(t_n) = Σ φ₀* φ_n dV
+// (the half kicks' phases cancel), from a stored copy of φ₀*. The d-dimensional FFT is split
 // into the last ⌈d/2⌉ axes (contiguous blocks, transformed in cache together
 // with the kick) and the first ⌊d/2⌋ axes (gathered in column blocks,
 // transformed, multiplied by their kinetic phase and transformed back in
-// cache): two passes over ψ per step. Memory: ψ and e^{−iV dt/ħ}, N^d complex128
-// each; V itself is never stored whole (it is evaluated in chunks).
+// cache): two passes over ψ per step. Memory: ψ, e^{−iV dt/ħ} and φ₀*, N^d
+// complex128 each; V itself is never stored whole (it is evaluated in chunks).
 #pragma once
 
 #include <complex>
@@ -48,6 +52,7 @@ struct SplitOperatorOptions {
   double L = 8.0;      // half-width of the box [−L, L] per axis
   double dt = 0.01;    // Strang time step
   int threads = 0;     // OpenMP threads for every pass; 0: omp_get_max_threads()
+  bool autocorrelation = true;  // a(t_n) at every step: φ₀* kept, one more N^d complex128
   void validate() const;  // std::invalid_argument naming the field, e.g. "SplitOperatorOptions::dt = -1: must be > 0"
 };
 
@@ -65,6 +70,7 @@ struct Moments {
   double norm = 0.0;          // Σ|ψ|² dV
   std::vector<double> mean;   // (d) ⟨x_i⟩
   std::vector<double> sigma;  // (d) sqrt(max(⟨x_i²⟩ − ⟨x_i⟩², 0))
+  std::complex<double> autocorrelation;  // a(t_n) = Σ ψ₀* ψ_n dV (0 without SplitOperatorOptions::autocorrelation)
 };
 
 // Grid axis linspace(−L, L, N) exactly as numpy computes it: x_j = j·(2L/(N−1)) − L, x_{N−1} = L.
@@ -72,9 +78,10 @@ std::vector<double> grid_axis(int N, double L);  // (N)
 // k = 2π fftfreq(N, dx), dx = x₁ − x₀ of grid_axis(N, L): 0, 1, …, ⌈N/2⌉−1, −⌊N/2⌋, …, −1 times 2π/(N dx).
 std::vector<double> grid_wavenumbers(int N, double L);  // (N)
 
-// Bytes that SplitOperator allocates for a d-dimensional grid of N points per
-// axis (ψ and the kick, plus small buffers); +infinity when N^d overflows.
-double split_operator_bytes(int d, int N);
+// Bytes that SplitOperator allocates for a d-dimensional grid of options.N
+// points per axis (ψ, the kick and φ₀*, plus small buffers); +infinity when
+// N^d overflows.
+double split_operator_bytes(int d, const SplitOperatorOptions& options);
 
 // The propagator. Holds ψ_n (as φ_n, see above) and steps it in place.
 // `system` must outlive the SplitOperator (V is re-evaluated for ψ snapshots).
@@ -108,6 +115,8 @@ class SplitOperator {
   Moments moments();
   // ψ_n: (N,)*d complex, C order (last axis fastest). Allocates N^d complex128.
   std::vector<std::complex<double>> wavefunction();
+  // ⟨H⟩ = ⟨T⟩ + ⟨V⟩ of ψ_n, through the full FFT of a copy of ψ_n.
+  double energy();
   // |ψ_n|²: (N,)*d, C order.
   std::vector<double> density();
   // Bohmian velocity along `axis`, v = (ħ/m) Im(∂_axis ψ / ψ) with the
@@ -135,6 +144,9 @@ struct FftResult {
   std::vector<double> means;       // (K, d) row-major
   std::vector<double> sigmas;      // (K, d) row-major
   std::vector<double> norm;        // (K)
+  std::vector<std::complex<double>> autocorrelation;  // (K) a(t_n); empty without FftOptions::stepper.autocorrelation
+  std::vector<double> energy_times;  // (E) 0, the snapshot times, T: where ⟨H⟩ is evaluated again
+  std::vector<double> energies;      // (E) ⟨H⟩ of ψ at those times
   double E_exact = 0.0;            // ⟨T⟩ + ⟨V⟩ of ψ₀
   double kinetic_energy = 0.0;     // ⟨T⟩ of ψ₀
   double potential_energy = 0.0;   // ⟨V⟩ of ψ₀
@@ -145,6 +157,7 @@ struct FftResult {
 
   int64_t rows() const { return static_cast<int64_t>(t.size()); }
   double max_norm_drift() const;   // max_n |norm_n − norm_0|
+  double max_energy_drift() const;  // max |energies − E_exact|
   std::string brief_report() const;  // a few lines: grid, rows, E_exact, norm drift, time
 };
 
@@ -152,7 +165,8 @@ struct FftResult {
 FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& options,
                               const StepCallback& progress = {});
 
-// Writes the moments: t (K), means (K, d), sigmas (K, d), norm (K), E_exact,
+// Writes the moments: t (K), means (K, d), sigmas (K, d), norm (K), a (K,
+// complex128, when computed), E_t and E (⟨H⟩ at those times), E_exact,
 // E_kinetic, E_potential, the run (d, N, L, T, dt, n_steps), every system
 // parameter as a float64 scalar, potential and label (unicode).
 void save_fft_reference(const FftResult& result, const std::string& path);

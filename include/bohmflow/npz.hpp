@@ -128,6 +128,8 @@ class Npz {
   // (|v| ≤ 2⁵³). bool, complex and unicode throw.
   std::vector<double> doubles(const std::string& key) const;
   double scalar_double(const std::string& key) const;  // as doubles(), exactly one element
+  // complex128, or any real type doubles() reads (imaginary part 0).
+  std::vector<std::complex<double>> complexes(const std::string& key) const;
   int64_t scalar_int(
       const std::string& key) const;               // int64/int32, or an integral float; one element
   bool scalar_bool(const std::string& key) const;  // bool, one element
