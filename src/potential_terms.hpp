@@ -43,4 +43,10 @@ T bosons_pair(const T& r, const InteractingBosonsOptions& o) {
   return bosons_pair_amplitude(o) * exp(-(r * r) / (2.0 * o.s2));
 }
 
+// Hénon–Heiles coupling of neighbours a = q_k, b = q_{k+1}: λ (a² b − b³/3).
+template <typename T>
+T henon_heiles_pair(const T& a, const T& b, const HenonHeilesOptions& o) {
+  return o.lam * (a * a * b - b * b * b / 3.0);
+}
+
 }  // namespace bohmflow::detail

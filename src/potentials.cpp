@@ -248,6 +248,52 @@ torch::Tensor InteractingBosons::hessian_directional(const torch::Tensor& x, con
   return pair_laplacian(f3 * difference);
 }
 
+// ---- Hénon–Heiles ----------------------------------------------------------------
+
+HenonHeiles::HenonHeiles(const HenonHeilesOptions& options)
+    : System(std::make_shared<HenonHeilesDefinition>(options)) {}
+
+const HenonHeilesOptions& HenonHeiles::options() const {
+  return definition_of<HenonHeilesDefinition>(*this).options();
+}
+
+torch::Tensor HenonHeiles::potential(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const int64_t n = dim() - 1;
+  return 0.5 * x.square().sum(-1) + detail::henon_heiles_pair(x.narrow(-1, 0, n), x.narrow(-1, 1, n), options()).sum(-1);
+}
+
+// With a = q_k, b = q_{k+1}:  ∂_a = 2λab,  ∂_b = λ(a² − b²).
+torch::Tensor HenonHeiles::gradient(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  const int64_t n = dim() - 1;
+  const double lam = options().lam;
+  const auto a = x.narrow(-1, 0, n), b = x.narrow(-1, 1, n);
+  return x + torch::constant_pad_nd(2.0 * lam * a * b, {0, 1}) +
+         torch::constant_pad_nd(lam * (a.square() - b.square()), {1, 0});
+}
+
+// ∂_a² = 2λb,  ∂_a∂_b = 2λa,  ∂_b² = −2λb.
+torch::Tensor HenonHeiles::cubic_hessian(const torch::Tensor& y) const {
+  const int64_t n = dim() - 1;
+  const double lam = options().lam;
+  const auto a = y.narrow(-1, 0, n), b = y.narrow(-1, 1, n);
+  const auto diagonal = torch::constant_pad_nd(2.0 * lam * b, {0, 1}) + torch::constant_pad_nd(-2.0 * lam * b, {1, 0});
+  const auto coupling = 2.0 * lam * a;
+  return torch::diag_embed(diagonal) + torch::diag_embed(coupling, 1) + torch::diag_embed(coupling, -1);
+}
+
+torch::Tensor HenonHeiles::hessian(const torch::Tensor& x) const {
+  check_positions(x, dim(), name());
+  return torch::eye(dim(), x.options()) + cubic_hessian(x);
+}
+
+// ∂³V: ∂_a²∂_b = 2λ, ∂_b³ = −2λ, so Σ_i u_i ∂_i∇²V is cubic_hessian(u).
+torch::Tensor HenonHeiles::hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const {
+  check_positions(x, dim(), name());
+  return cubic_hessian(U.transpose(1, 2));
+}
+
 // ---- registry ----------------------------------------------------------------------
 
 std::unique_ptr<System> make_system(const std::string& name, const ParameterMap& overrides) {
@@ -256,6 +302,7 @@ std::unique_ptr<System> make_system(const std::string& name, const ParameterMap&
   if (auto* o = dynamic_cast<const MorseChainDefinition*>(d)) return std::make_unique<MorseChain>(o->options());
   if (auto* o = dynamic_cast<const DoubleWellDefinition*>(d)) return std::make_unique<DoubleWell>(o->options());
   if (auto* o = dynamic_cast<const HarmonicDefinition*>(d)) return std::make_unique<Harmonic>(o->options());
+  if (auto* o = dynamic_cast<const HenonHeilesDefinition*>(d)) return std::make_unique<HenonHeiles>(o->options());
   if (auto* o = dynamic_cast<const InteractingBosonsDefinition*>(d)) {
     return std::make_unique<InteractingBosons>(o->options());
   }

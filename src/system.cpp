@@ -67,6 +67,9 @@ const Fields<InteractingBosonsOptions> kInteractingBosonsFields = {
     {"s2", &InteractingBosonsOptions::s2},         {"mean", &InteractingBosonsOptions::mean},
     {"sigma0", &InteractingBosonsOptions::sigma0}, {"phase", &InteractingBosonsOptions::phase},
     {"hbar", &InteractingBosonsOptions::hbar},     {"mass", &InteractingBosonsOptions::mass}};
+const Fields<HenonHeilesOptions> kHenonHeilesFields = {
+    {"lam", &HenonHeilesOptions::lam},   {"q0", &HenonHeilesOptions::q0},     {"sigma0", &HenonHeilesOptions::sigma0},
+    {"hbar", &HenonHeilesOptions::hbar}, {"mass", &HenonHeilesOptions::mass}};
 const Fields<HarmonicOptions> kHarmonicFields = {{"hbar", &HarmonicOptions::hbar},
                                                  {"mass", &HarmonicOptions::mass}};
 // Per-axis parameters: "name" sets every axis, "name_i" one.
@@ -356,6 +359,56 @@ double InteractingBosonsDefinition::potential_at(const double* x) const {
   return v;
 }
 
+// ---- Hénon–Heiles ----------------------------------------------------------------
+
+void HenonHeilesOptions::validate() const {
+  const std::string where = "henon_heiles";
+  require(d >= 2, where, "d = " + std::to_string(d) + " must be >= 2 (the coupling joins neighbours)");
+  require(std::isfinite(lam), where, "lam = " + format_number(lam) + " must be finite");
+  require(std::isfinite(q0), where, "q0 = " + format_number(q0) + " must be finite");
+  require(sigma0 >= 0, where, "sigma0 = " + format_number(sigma0) + " must be >= 0 (0: ground-state width)");
+  require(hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+}
+
+namespace {
+InitialState henon_heiles_initial_state(const HenonHeilesOptions& o) {
+  o.validate();
+  const double sigma = o.sigma0 > 0 ? o.sigma0 : std::sqrt(o.hbar / (2.0 * o.mass));
+  return InitialState{std::vector<double>(o.d, o.q0), std::vector<double>(o.d, sigma),
+                      std::vector<double>(o.d, 0.0)};
+}
+}  // namespace
+
+HenonHeilesDefinition::HenonHeilesDefinition(const HenonHeilesOptions& options)
+    : SystemDefinition(options.hbar, options.mass, henon_heiles_initial_state(options)), options_(options) {}
+
+std::string HenonHeilesDefinition::label() const {
+  std::ostringstream out;
+  out << "Henon-Heiles (d=" << options_.d << ", lam=" << options_.lam << ")";
+  return out.str();
+}
+
+// sigma0 as resolved (0 stands for the ground-state width).
+ParameterMap HenonHeilesDefinition::parameters() const {
+  auto values = field_values(kHenonHeilesFields, options_);
+  values["sigma0"] = initial_state().sigma[0];
+  return values;
+}
+
+std::optional<Trap> HenonHeilesDefinition::trap() const {
+  Trap trap{std::vector<double>(dim(), 0.0), std::vector<double>(dim() * dim(), 0.0)};
+  for (int i = 0; i < dim(); ++i) trap.stiffness[i * dim() + i] = 1.0;
+  return trap;
+}
+
+double HenonHeilesDefinition::potential_at(const double* x) const {
+  double v = 0.0;
+  for (int i = 0; i < options_.d; ++i) v += 0.5 * x[i] * x[i];
+  for (int i = 0; i + 1 < options_.d; ++i) v += detail::henon_heiles_pair(x[i], x[i + 1], options_);
+  return v;
+}
+
 // ---- registry ----------------------------------------------------------------------
 
 namespace {
@@ -403,6 +456,7 @@ const std::map<std::string, Factory>& registry() {
       {"morse_chain", factory<MorseChainDefinition>("morse_chain", kMorseChainFields)},
       {"double_well", factory<DoubleWellDefinition>("double_well", kDoubleWellFields)},
       {"interacting_bosons", factory<InteractingBosonsDefinition>("interacting_bosons", kInteractingBosonsFields)},
+      {"henon_heiles", factory<HenonHeilesDefinition>("henon_heiles", kHenonHeilesFields)},
       {"harmonic", factory<HarmonicDefinition>("harmonic", kHarmonicFields,
                                      {[](HarmonicOptions& o, const std::string& key, double value) {
                                        for (const auto& axis : kHarmonicAxes) {

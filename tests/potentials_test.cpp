@@ -56,6 +56,41 @@ TEST(Potentials, MorseChainDerivativesMatchAutograd) {
   expect_derivatives_match_autograd(*make_system("morse_chain", {{"d", 4}}));
 }
 
+TEST(Potentials, HenonHeilesDerivativesMatchAutograd) {
+  for (const int d : {2, 4, 8}) expect_derivatives_match_autograd(*make_system("henon_heiles", {{"d", d}}));
+}
+
+// By hand at q = (1, −2, 0.5), λ = 0.111803:
+//   V = ½(1 + 4 + ¼) + λ[(1·(−2) + 8/3) + (4·0.5 − 0.125/3)],
+//   ∂₀V = 1 + 2λ(1)(−2),  ∂₁V = −2 + λ(1 − 4) + 2λ(−2)(0.5),  ∂₂V = 0.5 + λ(4 − 0.25);
+// and central differences of V and ∇V.
+TEST(Potentials, HenonHeilesHandValuesAndFiniteDifferences) {
+  const auto system = make_system("henon_heiles", {{"d", 3}});
+  const double lam = 0.111803;
+  const auto q = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64).reshape({1, 3});
+  EXPECT_NEAR(system->potential(q).item<double>(), 2.625 + lam * (2.0 / 3.0 + 2.0 - 0.125 / 3.0), 1e-14);
+  const auto g = system->gradient(q);
+  EXPECT_NEAR(g[0][0].item<double>(), 1.0 - 4.0 * lam, 1e-14);
+  EXPECT_NEAR(g[0][1].item<double>(), -2.0 - 3.0 * lam - 2.0 * lam, 1e-14);
+  EXPECT_NEAR(g[0][2].item<double>(), 0.5 + 3.75 * lam, 1e-14);
+  const double h = 1e-5;
+  const auto H = system->hessian(q);
+  for (int k = 0; k < 3; ++k) {
+    auto e = torch::zeros({1, 3}, torch::kFloat64);
+    e[0][k] = h;
+    const double dV = (system->potential(q + e) - system->potential(q - e)).item<double>() / (2 * h);
+    EXPECT_NEAR(dV, g[0][k].item<double>(), 1e-9);
+    const auto dg = (system->gradient(q + e) - system->gradient(q - e)) / (2 * h);
+    EXPECT_LT((dg[0] - H[0][k]).abs().max().item<double>(), 1e-9);
+  }
+  // ψ₀: mean 2 and σ = 1/√2 on every axis, at rest; the grid value is the tensor's.
+  EXPECT_EQ(system->initial_state().mean, std::vector<double>(3, 2.0));
+  EXPECT_DOUBLE_EQ(system->initial_state().sigma[1], std::sqrt(0.5));
+  const double point[3] = {1.0, -2.0, 0.5};
+  EXPECT_NEAR(system->potential_at(point), system->potential(q).item<double>(), 1e-15);
+  EXPECT_THROW(make_system("henon_heiles", {{"d", 1}}), std::invalid_argument);
+}
+
 TEST(Potentials, DoubleWellDerivativesMatchAutograd) {
   expect_derivatives_match_autograd(*make_system("double_well", {{"d", 2}}));
 }

@@ -88,6 +88,23 @@ class Harmonic : public System {
   torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const override;
 };
 
+// The cubic part's Hessian is linear in q, so its derivative along u is the
+// same matrix at u: O(d) per particle and direction.
+class HenonHeiles : public System {
+ public:
+  explicit HenonHeiles(const HenonHeilesOptions& options);
+  const HenonHeilesOptions& options() const;
+  torch::Tensor potential(const torch::Tensor& x) const override;
+  torch::Tensor gradient(const torch::Tensor& x) const override;
+  torch::Tensor hessian(const torch::Tensor& x) const override;
+  torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const override;
+
+ private:
+  // ∇²V − I at q = y: diag(2λ y_{k+1} (k < d−1) − 2λ y_k (k > 0)), and 2λ y_k at
+  // (k, k+1) and (k+1, k). y: (…, d) → (…, d, d).
+  torch::Tensor cubic_hessian(const torch::Tensor& y) const;
+};
+
 // With r = x_i − x_j and f(r) = A exp(−r²/(2s₂)), A = g/(2√(2π s₂)), the pair
 // sum's derivatives are those of f along e_i − e_j, so every order is a
 // (d × d) matrix of f^{(n)}(x_a − x_b): O(d²) per particle.

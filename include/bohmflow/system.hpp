@@ -185,4 +185,33 @@ class InteractingBosonsDefinition : public SystemDefinition {
   InteractingBosonsOptions options_;
 };
 
+// The Hénon–Heiles chain, the benchmark of MCTDH (Nest & Meyer, J. Chem. Phys.
+// 117, 10499 (2002)):
+//   V = Σ_k ½ q_k² + λ Σ_{k<d} (q_k² q_{k+1} − q_{k+1}³/3),
+// from ψ₀ = Π_k exp(−(q_k − q0)²/2) (|ψ₀|² with mean q0 and σ = 1/√2 on every
+// axis at ħ = m = 1), at rest.
+struct HenonHeilesOptions {
+  int d = 2;              // degrees of freedom, >= 2
+  double lam = 0.111803;  // λ, the cubic coupling
+  double q0 = 2.0;        // μ of |ψ₀|² on every axis
+  double sigma0 = 0.0;    // σ of |ψ₀|² per axis; 0 means sqrt(ħ/(2m)), the harmonic part's ground state
+  double hbar = 1.0;      // ħ
+  double mass = 1.0;      // m
+  void validate() const;
+};
+
+class HenonHeilesDefinition : public SystemDefinition {
+ public:
+  explicit HenonHeilesDefinition(const HenonHeilesOptions& options);
+  std::string name() const override { return "henon_heiles"; }
+  std::string label() const override;
+  ParameterMap parameters() const override;
+  std::optional<Trap> trap() const override;  // the harmonic part ½|q|²
+  double potential_at(const double* x) const override;
+  const HenonHeilesOptions& options() const { return options_; }
+
+ private:
+  HenonHeilesOptions options_;
+};
+
 }  // namespace bohmflow
