@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-o,--output", job.output, "moments NPZ")->capture_default_str();
   app.add_flag("!--no-autocorrelation", job.fft.stepper.autocorrelation,
-               "skip a(t) = <psi(0)|psi(t)>: one grid of complex128 less (d = 4, N = 64: 1.06 GB peak against 0.80 GB)");
+               "skip a(t) = <psi(0)|psi(t)>: one grid of complex128 less (d = 4, N = 64: 0.54 GB peak against 0.80 GB)");
   app.add_option("--save-psi-at", job.fft.save_psi_at,
                  "times whose psi is saved (N^d complex128 each) to --psi-out");
   app.add_option("--psi-out", job.psi_output, "psi snapshots NPZ (default: <output>_psi.npz)");

@@ -4,8 +4,9 @@
 #   1. the same 3 training epochs on cuda and on cpu (float64; float32 on cuda),
 #      whose parameters must agree;
 #   2. the test suite;
-#   3. one epoch of the paper's settings on the GPU, bench_core on cuda and
-#      cpu, fig4_moments with 20 000 particles on the GPU;
+#   3. one epoch of the paper's settings on the GPU (the loss's --chunk auto),
+#      bench_core on cuda and cpu, fig4_moments and autocorrelation with
+#      20 000 particles on the GPU;
 #   4. with two or more GPUs, 2 NCCL ranks against 1 rank.
 # Each stage prints its exit status and seconds; logs go to $OUT (or
 # build-gpu/out).
@@ -105,9 +106,12 @@ stage paper-epoch 120 "$apps/train" --device cuda --d 4 --M 5000 --T 3.14159 --n
   --checkpoint-every 0 --checkpoint-path "$out/paper_epoch.npz"
 echo "## bench_core: loss + gradient over the T = 0.1 steps (s) and inference particle-steps/s"
 stage bench-cuda-float64 90 "$apps/bench_core" --device cuda --dtype float64 --d 2 4 8 --M 512 5000 --T 0.1
+stage bench-cuda-chunk256 60 "$apps/bench_core" --device cuda --d 4 --M 5000 --T 0.1 --chunk 256
 stage bench-cuda-float32 60 "$apps/bench_core" --device cuda --dtype float32 --d 4 --M 512 5000 --T 0.1
 stage bench-cpu-float64 60 "$apps/bench_core" --device cpu --d 2 4 --M 512 --T 0.1
 stage fig4-cuda 90 "$apps/fig4_moments" --device cuda --M-test 20000 --data-out "$out/fig4_cuda.npz"
+stage autocorrelation-cuda 120 "$apps/autocorrelation" --device cuda --checkpoint checkpoints/morse_d4.npz \
+  --M-test 20000 --n-times 315 --fft-ref data/fft_ref_morse_d4.npz --data-out "$out/autocorrelation_cuda.npz"
 
 gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
 if [ "$gpus" -ge 2 ]; then

@@ -31,7 +31,7 @@ cp checkpoints/henon_heiles_d2_T2.npz checkpoints/henon_heiles_d2.npz
 
 echo "== learned against exact, out to t = 4 (trained to T = 2)"
 evaluate=(--checkpoint checkpoints/henon_heiles_d2.npz --T 4 --M-test 20000)
-seconds "$apps/fig4_moments" "${evaluate[@]}" --fft-ref data/fft_ref_henon_heiles_d2.npz \
+seconds "$apps/benchmark_moments" "${evaluate[@]}" --fft-ref data/fft_ref_henon_heiles_d2.npz \
   --data-out data/moments_henon_heiles_d2.npz
 seconds "$apps/autocorrelation" "${evaluate[@]}" --n-times 201 --fft-ref data/fft_ref_henon_heiles_d2.npz \
   --data-out data/autocorrelation_henon_heiles_d2.npz

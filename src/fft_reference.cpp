@@ -71,8 +71,9 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
 
   std::map<int64_t, double> snapshot_at;  // step → first requested time
   for (double t : options.save_psi_at) snapshot_at.emplace(std::llround(t / dt), t);
-  const double snapshot_bytes =
-      static_cast<double>(snapshot_at.size()) * 16.0 * std::pow(double(options.stepper.N), result.d);
+  // The snapshots, and one more copy of ψ for ⟨H⟩ at each (SplitOperator::energy).
+  const double snapshot_bytes = (snapshot_at.empty() ? 0.0 : static_cast<double>(snapshot_at.size()) + 1.0) *
+                                16.0 * std::pow(double(options.stepper.N), result.d);
   require_memory(split_operator_bytes(result.d, options.stepper) + snapshot_bytes, "solve_fft_reference",
                  "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
                      " points (ψ, e^{−iV dt/ħ}" + (options.stepper.autocorrelation ? " and ψ₀" : "") +
@@ -101,11 +102,18 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
       result.snapshot_times.push_back(snapshot->second);
       result.snapshots.push_back(stepper.wavefunction());
     }
-    if (n == 0 || n == n_steps || snapshot != snapshot_at.end()) {
+    if (n == 0) {
+      result.energy_times.push_back(0.0);
+      result.energies.push_back(result.E_exact);
+    } else if (n < n_steps && snapshot != snapshot_at.end()) {
       result.energy_times.push_back(n * dt);
       result.energies.push_back(stepper.energy());
     }
     const Moments m = n < n_steps ? stepper.advance() : stepper.moments();
+    if (n == n_steps && n > 0) {
+      result.energy_times.push_back(n * dt);
+      result.energies.push_back(stepper.final_energy());
+    }
     result.t.push_back(n * dt);
     result.norm.push_back(m.norm);
     if (options.stepper.autocorrelation) result.autocorrelation.push_back(m.autocorrelation);

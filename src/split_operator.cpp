@@ -166,8 +166,10 @@ struct SplitOperator::Impl {
   // Outer pass; with `energy` non-null only the forward transform and Σ|ψ̂|² ħ²|k|²/2m.
   void outer_pass(double* energy);
   Moments moments_from_marginals() const;
-  // Σ |ψ̂_k|² ħ²|k|²/2m · dV/N^d and Σ V|ψ|² dV of ψ (real space, C order).
-  std::pair<double, double> energies_of(std::vector<Complex> psi_copy) const;
+  // ψ_n = e^{−iV dt/2ħ} φ_n into `out` (N^d), and Σ V|ψ_n|² dV.
+  double real_space_psi(Complex* out) const;
+  // Σ |ψ̂_k|² ħ²|k|²/2m · dV/N^d of ψ in `w` (real space, C order; transformed in place).
+  double kinetic_energy_of(Complex* w) const;
   void fill_initial_state();
   void to_real_space();
 
@@ -525,17 +527,25 @@ Moments SplitOperator::Impl::moments_from_marginals() const {
   return result;
 }
 
-std::pair<double, double> SplitOperator::Impl::energies_of(std::vector<Complex> psi_copy) const {
+double SplitOperator::Impl::real_space_psi(Complex* out) const {
+  const Complex* p = psi.get();
+  const double half = 0.5 * options.dt / hbar;
   double potential = 0.0;
   for_each_potential_chunk(system, x, d, threads, [&](int64_t first, const std::vector<double>& V) {
     const int64_t count = static_cast<int64_t>(V.size());
     double sum = 0.0;
 #pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum) if (count >= kParallelMinimum)
-    for (int64_t i = 0; i < count; ++i) sum += V[i] * std::norm(psi_copy[first + i]);
+    for (int64_t i = 0; i < count; ++i) {
+      out[first + i] = mul(p[first + i], std::polar(1.0, -V[i] * half));  // ψ = e^{−iV dt/2ħ} φ
+      sum += V[i] * std::norm(p[first + i]);
+    }
     potential += sum;
   });
+  return potential * dV;
+}
+
+double SplitOperator::Impl::kinetic_energy_of(Complex* w) const {
   // The full d-dimensional DFT, one axis at a time, in place.
-  Complex* w = psi_copy.data();
   for (int axis = 0; axis < d; ++axis) {
     const Plan forward = plan_along_axis(power(N, axis), N, power(N, d - 1 - axis), FFTW_FORWARD, w);
     forward.execute(w);
@@ -552,7 +562,7 @@ std::pair<double, double> SplitOperator::Impl::energies_of(std::vector<Complex> 
     }
     kinetic += std::norm(w[e]) * energy;
   }
-  return {kinetic * dV / static_cast<double>(total), potential * dV};
+  return kinetic * dV / static_cast<double>(total);
 }
 
 void SplitOperator::Impl::to_real_space() {
@@ -582,6 +592,7 @@ double SplitOperator::initial_potential_energy() const { return impl_->potential
 
 Moments SplitOperator::advance() {
   Impl& s = *impl_;
+  if (!s.kick) throw std::logic_error("SplitOperator::advance after final_energy(): the kick's memory is gone");
   unsigned flags = Impl::kKick | Impl::kForward | Impl::kKinetic;
   if (s.mixed) flags |= Impl::kInverse;
   const bool measure = !s.moments_known;
@@ -612,21 +623,25 @@ std::vector<std::complex<double>> SplitOperator::wavefunction() {
   s.to_real_space();
   require_memory(16.0 * s.total, "SplitOperator::wavefunction", "a copy of ψ", kSmallerGrid);
   std::vector<Complex> out(s.total);
-  const Complex* p = s.psi.get();
-  const double half = 0.5 * s.options.dt / s.hbar;
-  for_each_potential_chunk(s.system, s.x, s.d, s.threads, [&](int64_t first, const std::vector<double>& V) {
-    const int64_t count = static_cast<int64_t>(V.size());
-#pragma omp parallel for num_threads(s.threads) schedule(static) if (count >= kParallelMinimum)
-    for (int64_t i = 0; i < count; ++i) {
-      out[first + i] = mul(p[first + i], std::polar(1.0, -V[i] * half));  // ψ = e^{−iV dt/2ħ} φ
-    }
-  });
+  s.real_space_psi(out.data());
   return out;
 }
 
 double SplitOperator::energy() {
-  std::vector<Complex> psi = wavefunction();
-  const auto [kinetic, potential] = impl_->energies_of(std::move(psi));
+  Impl& s = *impl_;
+  s.to_real_space();
+  require_memory(16.0 * s.total, "SplitOperator::energy", "a copy of ψ", kSmallerGrid);
+  std::vector<Complex> copy(s.total);
+  const double potential = s.real_space_psi(copy.data());
+  return s.kinetic_energy_of(copy.data()) + potential;
+}
+
+double SplitOperator::final_energy() {
+  Impl& s = *impl_;
+  s.to_real_space();
+  const double potential = s.real_space_psi(s.kick.get());
+  const double kinetic = s.kinetic_energy_of(s.kick.get());
+  s.kick.reset();
   return kinetic + potential;
 }
 

@@ -85,6 +85,18 @@ const BadInput kCases[] = {
     {"ScoreFieldNanWeights", "score_field --checkpoint {bad}/nan.npz --data-out {out}", "are not finite"},
     {"KlDivergenceNanWeights", "kl_divergence --checkpoint {bad}/nan.npz --psi {bad}/garbage.npz --data-out {out}",
      "are not finite"},
+    {"SpectrumReferenceWithoutA", "spectrum --input {bad}/without_a.npz --output {out}",
+     "without_a.npz: no key 'a' (the autocorrelation)"},
+    {"SpectrumEmptyRange", "spectrum --input {src}/data/fft_ref_morse_d4.npz --E-min 3 --E-max 1 --output {out}",
+     "E_max > E_min"},
+    {"AutocorrelationReferenceWithoutA",
+     "autocorrelation --checkpoint {src}/checkpoints/morse_d2.npz --T 0.05 --M-test 8 --fft-ref {bad}/without_a.npz "
+     "--data-out {out}",
+     "without_a.npz: no key 'a'"},
+    {"AutocorrelationReferenceOnOtherTimes",
+     "autocorrelation --checkpoint {src}/checkpoints/morse_d2.npz --T 0.05 --dt 0.007 --M-test 8 "
+     "--fft-ref {src}/data/fft_ref_morse_d4.npz --data-out {out}",
+     "no row at t = "},
     {"AutocorrelationNanWeights", "autocorrelation --checkpoint {bad}/nan.npz --data-out {out}", "are not finite"},
     {"AutocorrelationTeraParticles",
      "autocorrelation --checkpoint {src}/checkpoints/morse_d2.npz --M-test 1000000000000 --data-out {out}",
@@ -130,6 +142,13 @@ std::string make_bad_files() {
   auto reference = Npz::load(std::string(BOHMFLOW_SOURCE_DIR) + "/data/fft_ref_morse_d4.npz");
   reference.set("means", torch::zeros({10, 4}, torch::kFloat64));
   reference.save((dir / "misshaped_ref.npz").string());
+  // A reference as written before a(t) was stored: every key but "a".
+  const auto full = Npz::load(std::string(BOHMFLOW_SOURCE_DIR) + "/data/fft_ref_morse_d4.npz");
+  Npz without_a;
+  for (const auto& key : full.keys()) {
+    if (key != "a") without_a.set(key, full.at(key));
+  }
+  without_a.save((dir / "without_a.npz").string());
   return dir.string();
 }
 

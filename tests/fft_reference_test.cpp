@@ -196,9 +196,15 @@ TEST(FftReference, EnergyIsConservedToTheSplittingError) {
     options.save_psi_at = {0.5};
     const auto result = solve_fft_reference(*system, options);
     ASSERT_EQ(result.energy_times, (std::vector<double>{0.0, 0.5, result.t.back()}));
-    EXPECT_NEAR(result.energies[0], result.E_exact, 1e-12 * std::abs(result.E_exact));
+    EXPECT_EQ(result.energies[0], result.E_exact);
     drifts[refine - 1] = result.max_energy_drift();
   }
+  // energy() and final_energy() against the constructor's ⟨T⟩ + ⟨V⟩ of ψ₀.
+  SplitOperator stepper(*system, small_options(64, 8.0, 1.0, 0.01).stepper);
+  const double E0 = stepper.initial_kinetic_energy() + stepper.initial_potential_energy();
+  EXPECT_NEAR(stepper.energy(), E0, 1e-12 * std::abs(E0));
+  EXPECT_NEAR(stepper.final_energy(), E0, 1e-12 * std::abs(E0));
+  EXPECT_THROW(stepper.advance(), std::logic_error);
   EXPECT_LT(drifts[1], 1e-3);
   EXPECT_GT(drifts[0] / drifts[1], 3.5);
   EXPECT_LT(drifts[0] / drifts[1], 4.5);

@@ -117,6 +117,9 @@ class SplitOperator {
   std::vector<std::complex<double>> wavefunction();
   // ⟨H⟩ = ⟨T⟩ + ⟨V⟩ of ψ_n, through the full FFT of a copy of ψ_n.
   double energy();
+  // The same in e^{−iV dt/ħ}'s memory instead of a copy: no step can follow
+  // (advance() then throws std::logic_error).
+  double final_energy();
   // |ψ_n|²: (N,)*d, C order.
   std::vector<double> density();
   // Bohmian velocity along `axis`, v = (ħ/m) Im(∂_axis ψ / ψ) with the
@@ -145,7 +148,7 @@ struct FftResult {
   std::vector<double> sigmas;      // (K, d) row-major
   std::vector<double> norm;        // (K)
   std::vector<std::complex<double>> autocorrelation;  // (K) a(t_n); empty without FftOptions::stepper.autocorrelation
-  std::vector<double> energy_times;  // (E) 0, the snapshot times, T: where ⟨H⟩ is evaluated again
+  std::vector<double> energy_times;  // (E) 0 (E_exact), the snapshot times, T: where ⟨H⟩ is evaluated
   std::vector<double> energies;      // (E) ⟨H⟩ of ψ at those times
   double E_exact = 0.0;            // ⟨T⟩ + ⟨V⟩ of ψ₀
   double kinetic_energy = 0.0;     // ⟨T⟩ of ψ₀
