@@ -209,6 +209,9 @@ Trainer::Trainer(ModelArgs model, TrainingOptions options, Communicator& communi
   }
   torch::NoGradGuard no_grad;
   for (auto& p : parameters_) communicator_.broadcast(p, 0);
+  // The sweep size once, not at every epoch's loss (on a GPU, kAutoChunk probes the device).
+  options_.loss.chunk_size = loss_chunk(options_.M / communicator_.size(), model_.network->options(),
+                                        options_.trajectory, options_.loss, device_);
 }
 
 namespace {
@@ -335,8 +338,7 @@ void Trainer::log_header(std::ostream& log, int64_t total_epochs) const {
       << "  lr=" << lr_ << ", plateau(p=" << p.patience << ", f=" << p.factor << ", min=" << p.min_lr
       << "), grad_clip=" << options_.grad_clip << "\n"
       << "  caustic_threshold=" << options_.loss.caustic_threshold << " (" << to_string(options_.loss.caustic_measure) << ")"
-      << ", target_clip=" << options_.loss.target_clip << ", loss sweeps of "
-      << loss_chunk(M_local, model_.network->options(), options_.trajectory, options_.loss, device_)
+      << ", target_clip=" << options_.loss.target_clip << ", loss sweeps of " << options_.loss.chunk_size
       << " particles" << std::endl;
   if (!origin_.empty()) log << "  a new run from the " << origin_ << std::endl;
 }
