@@ -6,15 +6,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bohmflow/checkpoint.hpp"
+#include "bohmflow/scripted_system.hpp"
 #include "bohmflow/memory.hpp"
 #include "bohmflow/sampling.hpp"
 #include "compute_flags.hpp"
+#include "system_flags.hpp"
 
 namespace bohmflow::apps {
 
@@ -41,10 +44,68 @@ inline void require_particles_fit(double bytes, const std::string& count_flag, i
                  "lower " + count_flag + (other_flag.empty() ? "" : " or " + other_flag));
 }
 
-// --checkpoint FILE, --T and --dt (default: the T and dt it was trained with), --chunk.
+// --potential-file FILE, the TorchScript module of --potential script, and
+// the initial state's flags.
+inline void add_script_options(CLI::App& app, std::string& path, ParameterMap& parameters) {
+  app.add_option("--potential-file", path,
+                 "TorchScript module (torch.jit.save) whose forward maps x (M, d) float64 to V (M), for "
+                 "--potential script (scripts/systems/*.py)");
+  add_initial_state_options(app, parameters);
+}
+
+// model.script from `path` (--potential-file) when model.potential is
+// "script"; a file for another potential, or none for a script, is an error
+// naming the flags (`stored`: a checkpoint whose script stands in for the file).
+inline void read_script_into(ModelArgs& model, const std::string& path, const std::string& stored = "") {
+  if (model.potential != "script") {
+    if (!path.empty()) throw std::invalid_argument("--potential-file '" + path + "' needs --potential script");
+    return;
+  }
+  if (path.empty()) {
+    if (!stored.empty()) {
+      const auto checkpoint = load_checkpoint(stored);
+      model.script = checkpoint.model.script;
+      model.script_source = checkpoint.model.script_source;
+      return;
+    }
+    throw std::invalid_argument("--potential script needs --potential-file (a TorchScript module, docs/systems.md)");
+  }
+  model.script = read_script_file(path, "--potential-file");
+  model.script_source = std::filesystem::path(path).filename().string();
+}
+
+// --potential-file and --allow-script-change for a command that loads a
+// checkpoint: a checkpoint of a TorchScript potential holds its script, so
+// the file is optional, and checked against it (use_script_file).
+class ScriptFileFlags {
+ public:
+  explicit ScriptFileFlags(CLI::App& app) {
+    app.add_option("--potential-file", path_,
+                   "TorchScript potential to check against the one the checkpoint holds (default: the checkpoint's)")
+        ->check(CLI::ExistingFile);
+    app.add_flag("--allow-script-change", allow_change_,
+                 "use --potential-file even where its SHA-256 differs from the checkpoint's script");
+  }
+  void apply(Checkpoint& checkpoint, const std::string& source) const {
+    if (!path_.empty()) use_script_file(checkpoint.model, path_, "--potential-file", allow_change_, source);
+  }
+  // The checkpoint at `path` with the file applied.
+  Checkpoint load(const std::string& path) const {
+    auto checkpoint = load_checkpoint(path);
+    apply(checkpoint, path);
+    return checkpoint;
+  }
+
+ private:
+  std::string path_;
+  bool allow_change_ = false;
+};
+
+// --checkpoint FILE, --T and --dt (default: the T and dt it was trained with), --chunk,
+// --potential-file.
 class CheckpointFlags {
  public:
-  explicit CheckpointFlags(CLI::App& app) {
+  explicit CheckpointFlags(CLI::App& app) : script_(app) {
     app.add_option("--checkpoint", path_, "bohmflow checkpoint")->required()->check(CLI::ExistingFile);
     app.add_option("--T", T_, "final time (default: the checkpoint's training T)")->check(above(0));
     app.add_option("--dt", dt_, "leapfrog step (default: the checkpoint's training dt)")->check(above(0));
@@ -56,7 +117,7 @@ class CheckpointFlags {
   // The model on `device` in `compute`'s dtype, with its jet engine.
   TrainedRun load(const torch::Device& device = torch::kCPU, const ComputeOptions& compute = {}) const {
     TrainedRun run;
-    run.checkpoint = load_checkpoint(path_);
+    run.checkpoint = script_.load(path_);
     run.model = restore_model(run.checkpoint.model, run.checkpoint, path_, device, compute);
     run.trajectory = trained_trajectory(run.checkpoint);
     if (T_) run.trajectory.T = *T_;
@@ -67,6 +128,7 @@ class CheckpointFlags {
   }
 
  private:
+  ScriptFileFlags script_;
   std::string path_;
   std::optional<double> T_, dt_;
   int64_t chunk_size_ = TrajectoryOptions{}.chunk_size;

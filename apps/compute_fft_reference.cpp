@@ -3,6 +3,7 @@
 //
 //   compute_fft_reference --d 4 --N 64 --L 8.0 --T 3.14159 --dt 0.01 -o data/fft_ref_morse_d4.npz
 //   compute_fft_reference --potential harmonic --param d=2 --param omega_1=2 --N 128 -o harm.npz
+//   compute_fft_reference --potential-grid hh_grid.npz --initial-mean 2 --T 4 -o hh_ref.npz
 #include <CLI/CLI.hpp>
 
 #include <iomanip>
@@ -12,6 +13,7 @@
 
 #include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
+#include "bohmflow/potential_grid.hpp"
 #include "bohmflow/system.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/psi_snapshots.hpp"
@@ -23,7 +25,12 @@ int main(int argc, char** argv) {
   bohmflow::apps::FftReferenceJob job;
   CLI::App app{"Split-operator FFT reference solution of the TDSE on an N^d grid."};
 
-  bohmflow::apps::add_potential_option(app, job.potential);
+  auto* potential_option = bohmflow::apps::add_potential_option(app, job.potential);
+  app.add_option("--potential-grid", job.potential_grid,
+                 "V tabulated on the grid (tabulate_potential; docs/file-formats.md) instead of --potential; "
+                 "N and L are the table's, the state comes from it or from --initial-* and --param hbar=, mass=")
+      ->excludes(potential_option);
+  bohmflow::apps::add_initial_state_options(app, job.parameters);
   auto& parameters = job.parameters;
   bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", parameters);
   bohmflow::apps::add_system_parameter(app, "--D", "D", "well depth D", parameters);
@@ -32,9 +39,9 @@ int main(int argc, char** argv) {
   bohmflow::apps::add_system_parameter(app, "--q0", "q0", "initial displacement of mode 0", parameters);
   bohmflow::apps::add_parameter_assignments(app, parameters);
 
-  app.add_option("--N", job.fft.stepper.N, "grid points per axis, linspace(-L, L, N)")
-      ->capture_default_str();
-  app.add_option("--L", job.fft.stepper.L, "half-width of the box")->capture_default_str();
+  auto* N_option = app.add_option("--N", job.fft.stepper.N, "grid points per axis, linspace(-L, L, N)")
+                       ->capture_default_str();
+  auto* L_option = app.add_option("--L", job.fft.stepper.L, "half-width of the box")->capture_default_str();
   app.add_option("--T", job.fft.T, "final time; floor(T/dt) steps")->capture_default_str();
   app.add_option("--dt", job.fft.stepper.dt, "Strang time step")->capture_default_str();
   app.add_option("--threads", job.fft.stepper.threads, "OpenMP threads (0: all cores)")
@@ -52,7 +59,9 @@ int main(int argc, char** argv) {
     job.validate();
     bohmflow::require_writable(job.output, "--output");
     if (!job.fft.save_psi_at.empty()) bohmflow::require_writable(job.psi_output_path(), "--psi-out");
-    const auto system = bohmflow::make_system_definition(job.potential, job.parameters);
+    const auto system = job.potential_grid.empty()
+                            ? bohmflow::make_system_definition(job.potential, job.parameters)
+                            : bohmflow::apps::grid_system(job, N_option->count() > 0, L_option->count() > 0);
     std::cout << "FFT grid: " << system->label() << ", N=" << job.fft.stepper.N
               << " per axis, about " << std::fixed << std::setprecision(0)
               << bohmflow::split_operator_bytes(system->dim(), job.fft.stepper) / 1e6

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "bohmflow/fft_reference.hpp"
+#include "bohmflow/potential_grid.hpp"
 #include "bohmflow/system.hpp"
 
 namespace bohmflow::apps {
@@ -36,6 +39,7 @@ inline std::pair<std::string, double> parse_parameter_assignment(const std::stri
 
 struct FftReferenceJob {
   std::string potential = "morse_chain";            // registry name for make_system_definition
+  std::string potential_grid;                       // a tabulated V (potential_grid.hpp) instead; its N and L are the grid's
   ParameterMap parameters;                          // overrides of the system's defaults
   FftOptions fft;                                   // solver options
   std::string output = "data/fft_ref_morse_d4.npz"; // moments NPZ
@@ -63,5 +67,36 @@ struct FftReferenceJob {
     return path.string() + "_psi.npz";
   }
 };
+
+// The system of job.potential_grid: its V, with the state of the table's
+// defaults overridden by job.parameters; the table's N and L become the
+// job's (--N and --L, when given, must equal them).
+inline std::unique_ptr<SystemDefinition> grid_system(FftReferenceJob& job, bool N_given, bool L_given) {
+  const auto& path = job.potential_grid;
+  auto grid = std::make_shared<PotentialGrid>(load_potential_grid(path));
+  const auto disagree = [&](const std::string& flag, const std::string& given, const std::string& table) {
+    throw std::invalid_argument(flag + " " + given + " disagrees with --potential-grid '" + path + "', tabulated with " +
+                                table + " (leave " + flag + " out to use the table's)");
+  };
+  if (N_given && job.fft.stepper.N != grid->N) disagree("--N", std::to_string(job.fft.stepper.N), std::to_string(grid->N));
+  if (L_given && std::abs(job.fft.stepper.L - grid->L) > 1e-12 * grid->L) {
+    std::ostringstream given, table;
+    given << job.fft.stepper.L;
+    table << "L = " << grid->L;
+    disagree("--L", given.str(), table.str());
+  }
+  job.fft.stepper.N = grid->N;
+  job.fft.stepper.L = grid->L;
+  auto parameters = grid->state;
+  for (const auto& [key, value] : job.parameters) parameters[key] = value;
+  if (!parameters.count("d")) parameters["d"] = grid->d;
+  FileSystemOptions state;
+  const auto rest = state.assign(parameters, "--potential-grid '" + path + "'");
+  if (!rest.empty()) {
+    throw std::invalid_argument("--potential-grid '" + path + "': unknown parameter '" + rest.begin()->first +
+                                "' (a tabulated V takes d, hbar, mass, mean, sigma, velocity: --param, --initial-*)");
+  }
+  return std::make_unique<GridSystemDefinition>(grid, state, path);
+}
 
 }  // namespace bohmflow::apps

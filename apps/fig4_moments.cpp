@@ -30,9 +30,21 @@ bohmflow::ModelArgs reference_system(const bohmflow::Npz& fft, const std::string
     }
   }
   auto args = checkpoint.model;
-  args.potential = fft.string("potential");
-  for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
-    if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
+  const auto potential = fft.string("potential");
+  if (potential == "grid") {
+    // A tabulated V: the checkpoint's own system, whose ħ, m and ψ₀ must be the reference's.
+    for (const auto& [key, value] : bohmflow::make_model_system(args)->parameters()) {
+      if (key != "d" && fft.contains(key) && fft.scalar_double(key) != value) {
+        throw std::invalid_argument("--fft-ref '" + fft_path + "' has " + key + " = " +
+                                    std::to_string(fft.scalar_double(key)) + " but --checkpoint '" +
+                                    checkpoint_path + "' " + std::to_string(value));
+      }
+    }
+  } else {
+    args.potential = potential;
+    for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
+      if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
+    }
   }
   const auto d = static_cast<int64_t>(fft.scalar_double("d"));
   if (d != args.network.d) {
@@ -58,6 +70,7 @@ int main(int argc, char** argv) {
   bohmflow::apps::add_evaluation_points(app, sampling, n_times);
   bohmflow::apps::add_chunk_option(app, chunk_size);
   app.add_option("--data-out", output, "output NPZ")->capture_default_str();
+  const bohmflow::apps::ScriptFileFlags script(app);
   bohmflow::apps::ComputeFlags flags(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
@@ -65,7 +78,7 @@ int main(int argc, char** argv) {
     const auto device = flags.apply();
     const auto& compute = flags.compute();
     const auto fft = bohmflow::Npz::load(fft_path);
-    const auto checkpoint = bohmflow::load_checkpoint(checkpoint_path);
+    const auto checkpoint = script.load(checkpoint_path);
     const auto args = reference_system(fft, fft_path, checkpoint, checkpoint_path);
     auto model = bohmflow::restore_model(args, checkpoint, checkpoint_path, device, compute);
     bohmflow::TrajectoryOptions trajectory{fft.scalar_double("T"), fft.scalar_double("dt"), chunk_size};

@@ -39,13 +39,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(at_least(1));
   app.add_option("--data-out", output, "optional NPZ with t, kl, kl_err, H_L, H_cross, n_out, M");
+  const bohmflow::apps::ScriptFileFlags script(app);
   bohmflow::apps::ComputeFlags compute(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     options.validate();
     if (!output.empty()) bohmflow::require_writable(output, "--data-out");
     const auto start = std::chrono::steady_clock::now();
     const auto device = compute.apply();
-    const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
+    const auto checkpoint = script.load(checkpoint_path);
+    const auto model = bohmflow::restore_model(checkpoint.model, checkpoint, checkpoint_path, device, compute.compute());
     const auto psi = bohmflow::load_psi_snapshots(psi_path);
     if (!psi.times.empty()) {
       const bohmflow::TrajectoryOptions trajectory{psi.times.back(), options.dt, 0};

@@ -16,6 +16,7 @@
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_field.hpp"
 #include "app_main.hpp"
+#include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -37,15 +38,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--float32", options.single_precision, "store s and rho as float32");
   app.add_option("--data-out", output, "output NPZ (compressed)")->capture_default_str();
+  const bohmflow::apps::ScriptFileFlags script(app);
   bohmflow::apps::ComputeFlags compute(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
     const auto device = compute.apply();
-    const auto model = bohmflow::load_model(checkpoint_path, device, compute.compute());
+    const auto checkpoint = script.load(checkpoint_path);
+    const auto model = bohmflow::restore_model(checkpoint.model, checkpoint, checkpoint_path, device, compute.compute());
     std::unique_ptr<bohmflow::PsiSnapshots> psi;
     if (!psi_path.empty()) {
       psi = std::make_unique<bohmflow::PsiSnapshots>(bohmflow::load_psi_snapshots(psi_path));
-      if (psi->potential != model.system->name()) {
+      if (psi->potential != model.system->name() && psi->potential != "grid") {
         throw std::invalid_argument("--psi '" + psi_path + "' holds " + psi->potential +
                                     ", --checkpoint '" + checkpoint_path + "' " + model.system->name());
       }

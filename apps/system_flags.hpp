@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bohmflow/system.hpp"
@@ -14,13 +15,44 @@
 
 namespace bohmflow::apps {
 
-// --potential NAME: a system from the registry (make_system); its help lists them.
-inline void add_potential_option(CLI::App& app, std::string& potential) {
-  std::string names;
-  for (const auto& name : system_names()) names += (names.empty() ? "" : ", ") + name;
-  app.add_option("--potential", potential, "system from the registry: " + names)
-      ->check(CLI::IsMember(system_names()))
+// --potential NAME: a system from the registry (make_system), or with
+// `scripted` also "script", a TorchScript file (--potential-file); its help
+// lists them.
+inline CLI::Option* add_potential_option(CLI::App& app, std::string& potential, bool scripted = false) {
+  auto names = system_names();
+  if (scripted) names.push_back("script");
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+  return app.add_option("--potential", potential,
+                 "system from the registry: " + list +
+                     (scripted ? " (script: the TorchScript module of --potential-file, docs/systems.md)" : ""))
+      ->check(CLI::IsMember(names))
       ->capture_default_str();
+}
+
+// --initial-mean, --initial-sigma, --initial-velocity (d values, or one for
+// every axis) onto the parameters mean, sigma, velocity of a system whose V
+// comes from a file (FileSystemOptions, system.hpp); d values also set d
+// unless --d does.
+inline void add_initial_state_options(CLI::App& app, std::map<std::string, double>& parameters) {
+  const std::pair<const char*, const char*> flags[] = {
+      {"mean", "centre of |psi0|^2 (required for a script or a grid)"},
+      {"sigma", "standard deviation of |psi0|^2 per axis (default: 1/sqrt(2))"},
+      {"velocity", "initial Bohmian velocity of every particle (default: 0)"}};
+  for (const auto& [name, help] : flags) {
+    const std::string key = name;
+    app.add_option_function<std::vector<double>>(
+        "--initial-" + key,
+        [&parameters, key](const std::vector<double>& values) {
+          if (values.size() == 1) {
+            parameters[key] = values[0];
+            return;
+          }
+          if (!parameters.count("d")) parameters["d"] = static_cast<double>(values.size());
+          for (size_t i = 0; i < values.size(); ++i) parameters[key + "_" + std::to_string(i)] = values[i];
+        },
+        std::string(help) + "; d values or one for every axis (--potential script, --potential-grid)");
+  }
 }
 
 // `flag` sets parameters[key] only when given, so the default stays the one

@@ -5,6 +5,7 @@
 //   train_morse --d 2 --T 0.2 --M 64 --hidden-dims 32 32 --n-freq 2 --n-epochs 20 \
 //               --lr-patience 0 --checkpoint-path checkpoints/smoke.npz
 //   train --potential interacting_bosons --param d=3 --T 1 --checkpoint-path bosons.npz
+//   train --potential script --potential-file hh.pt --d 2 --initial-mean 2 --baseline trap …
 //   torchrun --nproc_per_node=8 --no-python build/apps/train_morse --M 5000 …
 //
 // Several processes (RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT in the
@@ -28,6 +29,7 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "app_main.hpp"
+#include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 #include "system_flags.hpp"
 
@@ -78,15 +80,17 @@ struct TrainFlags {
   bohmflow::DistributedOptions distributed;
   std::string resume_path;
   std::string weights_path;          // --resume-weights-only
+  std::string script_path;           // --potential-file (--potential script)
   std::string grad_mode = "jacfwd";  // accepted for the reference's command lines; no effect
   double resume_lr = 0;              // 0: a resumed run continues with the checkpoint's lr
 };
 
-void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model) {
-  bohmflow::apps::add_potential_option(app, model.potential);
+void add_model_flags(CLI::App& app, bohmflow::ModelArgs& model, std::string& script_path) {
+  bohmflow::apps::add_potential_option(app, model.potential, /*scripted=*/true);
   bohmflow::apps::add_system_parameter(app, "--d", "d", "dimension d", model.system);
   bohmflow::apps::add_system_parameter(app, "--lam", "lam", "nearest-neighbour coupling lambda", model.system);
   bohmflow::apps::add_parameter_assignments(app, model.system);
+  bohmflow::apps::add_script_options(app, script_path, model.system);
   bohmflow::apps::add_word_option(app, "--baseline", model.baseline, "Gaussian baseline");
   app.add_option("--hidden-dims", model.network.hidden_dims, "hidden widths")->capture_default_str();
   bohmflow::apps::add_word_option(app, "--conditioning", model.network.conditioning, "time conditioning");
@@ -208,8 +212,10 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
 
   // Everything the flags can get wrong is checked before the rendezvous.
   if (distributed.rank == 0) bohmflow::require_writable(training.checkpoint_path, "--checkpoint-path");
+  const std::string& start_path = flags.resume_path.empty() ? flags.weights_path : flags.resume_path;
+  bohmflow::apps::read_script_into(model, flags.script_path, start_path);
   auto network = model.network;
-  network.d = bohmflow::make_system(model.potential, model.system)->dim();
+  network.d = bohmflow::make_model_system(model)->dim();
   bohmflow::require_memory(bohmflow::training_bytes(network, training, distributed.world_size),
                            "--M " + std::to_string(training.M),
                            "an epoch of " + std::to_string(training.M / distributed.world_size) +
@@ -217,7 +223,6 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
                            "lower --chunk (particles per sweep), --M or --hidden-dims");
   bohmflow::build_model(model);
   bohmflow::Checkpoint resume;
-  const std::string& start_path = flags.resume_path.empty() ? flags.weights_path : flags.resume_path;
   if (!start_path.empty()) {
     resume = bohmflow::load_checkpoint(start_path);
     bohmflow::check_resume_compatible(resume.model, model, start_path);
@@ -260,7 +265,7 @@ int main(int argc, char** argv) {
   const std::string program = std::filesystem::path(argv[0]).filename().string();
   TrainFlags flags;
   CLI::App app{"Train the score network by Fisher-divergence score matching on Bohmian trajectories."};
-  add_model_flags(app, flags.model);
+  add_model_flags(app, flags.model, flags.script_path);
   add_training_flags(app, flags);
   bohmflow::apps::ComputeFlags compute(app, flags.training.compute);
   return bohmflow::apps::run_app(app, argc, argv, [&] { return train(flags, compute, argc, argv, program); });

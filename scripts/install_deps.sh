@@ -11,6 +11,7 @@ packages=(
   libboost-dev            # Boost.Random's Sobol generator (quasi-Monte Carlo moments)
   libeigen3-dev libfftw3-dev libcli11-dev libgtest-dev libzip-dev nlohmann-json3-dev
   python3-numpy python3-matplotlib   # /usr/bin/python3 plotting and numpy round-trip tests
+  python3-torch                      # scripts/systems/*.py write TorchScript potentials (matches libtorch-dev)
   time                               # /usr/bin/time -v in the benchmarks
   clang libclang-rt-14-dev llvm      # libFuzzer and the sanitizers for scripts/run_fuzz.sh (llvm: llvm-symbolizer)
 )

@@ -195,7 +195,7 @@ GaussianBaseline::GaussianBaseline(const System& system, const BaselineOptions& 
     equilibrium_ = omega_ = q0_ = qdot0_ = sigma0_sq_ = Eigen::VectorXd::Zero(d);
     modes_ = Eigen::MatrixXd::Identity(d, d);
     path_ = std::make_shared<VariationalPath>();
-    path_->system = make_system(system.name(), system.parameters());
+    path_->system = system.copy();
     path_->h = options.time_step;
     path_->hbar = system.hbar();
     path_->mass = system.mass();

@@ -110,7 +110,7 @@ BohmianTrajectories solve_bohmian_1d(const SystemDefinition& system, const Bohmi
   SplitOperator stepper(system, options.stepper);
   const std::vector<double>& grid = stepper.axis();
   result.x_grid = grid;
-  result.V_grid = potential_on_grid(system, {grid}, options.stepper.threads);
+  result.V_grid = system.potential_on_grid({grid}, options.stepper.threads);
 
   const double dt = options.stepper.dt;
   const double dx = grid[1] - grid[0];

@@ -1,17 +1,21 @@
 #include "bohmflow/checkpoint.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "bohmflow/npz.hpp"
+#include "bohmflow/scripted_system.hpp"
 
 namespace bohmflow {
 namespace {
 
 constexpr const char* kFormat = "bohmflow-checkpoint-1";
+constexpr const char* kScriptPotential = "script";
+constexpr const char* kScriptKey = "system/script";
 
 std::runtime_error checkpoint_error(const std::string& path, const std::string& what) {
   return std::runtime_error("checkpoint '" + path + "': " + what);
@@ -55,6 +59,7 @@ ModelArgs parse_model_args(const nlohmann::json& args, const std::string& path) 
     model.network.symmetry = parse_option<Symmetry>(network.value("symmetry", to_string(model.network.symmetry)));
     model.network.pair_width = network.value("pair_width", model.network.pair_width);
     model.baseline = parse_option<BaselineKind>(args.value("baseline", to_string(model.baseline)));
+    model.script_source = args.value("script_source", std::string());
   } catch (const nlohmann::json::exception& e) {
     throw checkpoint_error(path, std::string("key 'args': ") + e.what());
   } catch (const std::invalid_argument& e) {
@@ -86,13 +91,43 @@ std::string model_args_json(const ModelArgs& model, const std::string& training_
                      {"symmetry", to_string(model.network.symmetry)},
                      {"pair_width", model.network.pair_width}};
   args["baseline"] = to_string(model.baseline);
+  if (model.potential == kScriptPotential) {
+    args["script_sha256"] = script_sha256(model.script);
+    args["script_source"] = model.script_source;
+  }
   args["training"] = nlohmann::json::parse(training_json);
   return args.dump();
 }
 
+std::unique_ptr<System> make_model_system(const ModelArgs& args) {
+  if (args.potential != kScriptPotential) return make_system(args.potential, args.system);
+  if (args.script.empty()) {
+    throw std::invalid_argument("potential 'script' needs the TorchScript module's bytes (--potential-file)");
+  }
+  return std::make_unique<ScriptedSystem>(ScriptedSystemOptions{args.script, args.script_source, args.system});
+}
+
+void use_script_file(ModelArgs& args, const std::string& path, const std::string& flag, bool allow_change,
+                     const std::string& source) {
+  if (args.potential != kScriptPotential) {
+    throw std::invalid_argument(flag + " '" + path + "': checkpoint '" + source + "' is of the built-in system '" +
+                                args.potential + "', not a TorchScript potential");
+  }
+  const auto bytes = read_script_file(path, flag);
+  const auto stored = script_sha256(args.script), given = script_sha256(bytes);
+  if (stored != given && !allow_change) {
+    throw std::invalid_argument(flag + " '" + path + "' has SHA-256 " + given + " but checkpoint '" + source +
+                                "' was trained with a script of SHA-256 " + stored +
+                                " (it holds that script: leave out " + flag + ", or allow the change with " +
+                                "--allow-script-change)");
+  }
+  args.script = bytes;
+  args.script_source = std::filesystem::path(path).filename().string();
+}
+
 Model build_model(const ModelArgs& args, const torch::Device& device, torch::Dtype dtype) {
   Model model;
-  model.system = make_system(args.potential, args.system);
+  model.system = make_model_system(args);
   BaselineOptions baseline;
   baseline.kind = args.baseline;
   model.baseline = std::make_shared<GaussianBaseline>(*model.system, baseline);
@@ -146,6 +181,16 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw checkpoint_error(path, std::string("key 'args' is not valid JSON: ") + e.what());
   }
   c.model = parse_model_args(args, path);
+  if (c.model.potential == kScriptPotential) {
+    if (!npz.contains(kScriptKey)) throw checkpoint_error(path, std::string("key '") + kScriptKey + "' is missing (potential 'script')");
+    c.model.script = npz.bytes(kScriptKey);
+    const std::string recorded = args.value("script_sha256", std::string());
+    if (script_sha256(c.model.script) != recorded) {
+      throw checkpoint_error(path, std::string("key '") + kScriptKey + "' has SHA-256 " +
+                                       script_sha256(c.model.script) + " but key 'args' records " + recorded +
+                                       " (the file is corrupt)");
+    }
+  }
   c.training_json = args.contains("training") ? args["training"].dump() : "{}";
   for (const auto& key : npz.keys()) {
     const auto strip = [&](const std::string& prefix) { return key.substr(prefix.size()); };
@@ -182,6 +227,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   Npz npz;
   npz.set("format", kFormat);
   npz.set("args", model_args_json(c.model, c.training_json));
+  if (c.model.potential == kScriptPotential) npz.set(kScriptKey, NpyArray::from_bytes(c.model.script));
   for (const auto& [name, value] : c.params) npz.set("params/" + name, value);
   for (const auto& [name, value] : c.adam_m) npz.set("adam/m/" + name, value);
   for (const auto& [name, value] : c.adam_v) npz.set("adam/v/" + name, value);

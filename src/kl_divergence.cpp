@@ -97,7 +97,8 @@ torch::Tensor detail::interpolate_multilinear(const std::vector<std::vector<doub
 KlResult reverse_kl(const System& system, const ScoreNetImpl& network, const PsiSnapshots& psi,
                     const KlOptions& options, const StepCallback& progress) {
   options.validate();
-  if (psi.potential != system.name() || psi.d != system.dim()) {
+  // A tabulated grid's snapshots ("grid") stand for whatever system was tabulated.
+  if ((psi.potential != system.name() && psi.potential != "grid") || psi.d != system.dim()) {
     throw std::invalid_argument("psi snapshots '" + psi.source + "' are of " + psi.potential +
                                 " in d = " + std::to_string(psi.d) + ", the model is " +
                                 system.name() + " in d = " + std::to_string(system.dim()));

@@ -52,6 +52,7 @@ const DTypeInfo kDTypes[] = {
     {DType::Complex128, "complex128", "<c16", 16},
     {DType::Int64, "int64", "<i8", 8},
     {DType::Int32, "int32", "<i4", 4},
+    {DType::UInt8, "uint8", "|u1", 1},
     {DType::Bool, "bool", "|b1", 1},
     {DType::Unicode, "unicode", "<U", 4},
 };
@@ -224,7 +225,7 @@ Descr parse_descr(const std::string& text, const std::string& file, const std::s
   auto unsupported = [&](const std::string& why) -> Descr {
     fail(file, key,
          "unsupported dtype descr '" + text + "'" + why +
-             " (supported: <f8 <f4 <c16 <i8 <i4 |b1 <U…, also big-endian)");
+             " (supported: <f8 <f4 <c16 <i8 <i4 |u1 |b1 <U…, also big-endian)");
   };
   if (text.size() < 2) return unsupported("");
   const char order = text[0];
@@ -255,7 +256,7 @@ Descr parse_descr(const std::string& text, const std::string& file, const std::s
   } else {
     return unsupported("");
   }
-  if (order == '|' && out.dtype != DType::Bool) {
+  if (order == '|' && out.dtype != DType::Bool && out.dtype != DType::UInt8) {
     return unsupported(": '|' (no byte order) is only valid for 1-byte types");
   }
   return out;
@@ -517,6 +518,14 @@ NpyArray NpyArray::from_complex(const std::vector<std::complex<double>>& values,
 NpyArray NpyArray::scalar(double value) { return from_doubles({value}, {}); }
 
 NpyArray NpyArray::scalar_int(int64_t value) { return from_int64s({value}, {}); }
+
+NpyArray NpyArray::from_bytes(const std::string& bytes) {
+  NpyArray array;
+  array.dtype = DType::UInt8;
+  array.shape = {static_cast<int64_t>(bytes.size())};
+  array.data.assign(bytes.begin(), bytes.end());
+  return array;
+}
 
 NpyArray NpyArray::scalar_bool(bool value) {
   NpyArray array;

@@ -224,4 +224,12 @@ std::string Npz::string(const std::string& key) const {
   return strings(key)[0];
 }
 
+std::string Npz::bytes(const std::string& key) const {
+  const NpyArray& array = at(key);
+  if (array.dtype != DType::UInt8 || array.shape.size() != 1) {
+    fail(source_, key, "expected a one-dimensional uint8 array, got " + describe(array));
+  }
+  return std::string(array.data.begin(), array.data.end());
+}
+
 }  // namespace bohmflow

@@ -36,6 +36,7 @@ const TensorDType kTensorDTypes[] = {
     {DType::Complex128, torch::kComplexDouble},
     {DType::Int64, torch::kInt64},
     {DType::Int32, torch::kInt32},
+    {DType::UInt8, torch::kByte},
     {DType::Bool, torch::kBool},
 };
 

@@ -51,6 +51,8 @@ System::System(std::shared_ptr<const SystemDefinition> definition)
     : SystemDefinition(definition->hbar(), definition->mass(), definition->initial_state()),
       definition_(std::move(definition)) {}
 
+std::unique_ptr<System> System::copy() const { return make_system(name(), parameters()); }
+
 // s₀(x) = −(x − μ)/σ²
 torch::Tensor System::initial_score(const torch::Tensor& x) const {
   const auto mean = as_row(initial_state().mean, x);

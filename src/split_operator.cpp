@@ -76,7 +76,7 @@ void for_each_potential_chunk(const SystemDefinition& system, const std::vector<
   for (int64_t a = 0; a < N; a += rows_per_chunk) {
     const int64_t b = std::min(N, a + rows_per_chunk);
     axes[0].assign(axis.begin() + a, axis.begin() + b);
-    const std::vector<double> values = potential_on_grid(system, axes, threads);
+    const std::vector<double> values = system.potential_on_grid(axes, threads);
     fn(a * row, values);
   }
 }

@@ -102,8 +102,9 @@ bool set_field(const Fields<Options>& fields, Options& options, const std::strin
 SystemDefinition::SystemDefinition(double hbar, double mass, InitialState initial)
     : hbar_(hbar), mass_(mass), initial_(std::move(initial)) {}
 
-std::vector<double> potential_on_grid(const SystemDefinition& system,
-                                      const std::vector<std::vector<double>>& axes, int threads) {
+std::vector<double> SystemDefinition::potential_on_grid(const std::vector<std::vector<double>>& axes,
+                                                        int threads) const {
+  const SystemDefinition& system = *this;
   const int d = static_cast<int>(axes.size());
   require(d == system.dim(), "potential_on_grid",
           "grid has " + std::to_string(d) + " axes but the system has d = " +
@@ -124,6 +125,67 @@ std::vector<double> potential_on_grid(const SystemDefinition& system,
       }
       values[point] = system.potential_at(x.data());
     }
+  }
+  return values;
+}
+
+// ---- systems whose V comes from a file -------------------------------------------
+
+ParameterMap FileSystemOptions::assign(const ParameterMap& parameters, const std::string& where) {
+  if (auto it = parameters.find("d"); it != parameters.end()) d = integer_parameter(where, "d", it->second);
+  ParameterMap rest;
+  for (const auto& [key, value] : parameters) {
+    if (key == "d") continue;
+    if (key == "hbar") {
+      hbar = value;
+    } else if (key == "mass") {
+      mass = value;
+    } else if (!set_vector_parameter(mean, d, "mean", key, value, where) &&
+               !set_vector_parameter(sigma, d, "sigma", key, value, where) &&
+               !set_vector_parameter(velocity, d, "velocity", key, value, where)) {
+      rest[key] = value;
+    }
+  }
+  // Axes that "sigma_i" or "velocity_i" left out keep the defaults.
+  for (auto& value : sigma) value = std::isnan(value) ? std::sqrt(0.5) : value;
+  for (auto& value : velocity) value = std::isnan(value) ? 0.0 : value;
+  return rest;
+}
+
+void FileSystemOptions::validate(const std::string& where) const {
+  require(d >= 1, where, "d = " + std::to_string(d) + " must be >= 1 (set d, or give the initial mean on every axis)");
+  require(std::isfinite(hbar) && hbar > 0, where, "hbar = " + format_number(hbar) + " must be > 0");
+  require(std::isfinite(mass) && mass > 0, where, "mass = " + format_number(mass) + " must be > 0");
+  require(!mean.empty(), where, "the initial mean is required (parameter mean or mean_i, flag --initial-mean)");
+  const auto check = [&](const std::vector<double>& values, const std::string& name, bool positive) {
+    if (values.empty()) return;
+    require(values.size() == static_cast<size_t>(d), where,
+            name + " has " + std::to_string(values.size()) + " values but d = " + std::to_string(d));
+    for (int i = 0; i < d; ++i) {
+      const std::string key = name + "_" + std::to_string(i);
+      require(!std::isnan(values[i]), where, key + " is not set");
+      require(std::isfinite(values[i]) && (!positive || values[i] > 0), where,
+              key + " = " + format_number(values[i]) + (positive ? " must be finite and > 0" : " must be finite"));
+    }
+  };
+  check(mean, "mean", false);
+  check(sigma, "sigma", true);
+  check(velocity, "velocity", false);
+}
+
+InitialState FileSystemOptions::initial_state() const {
+  return {mean, sigma.empty() ? std::vector<double>(d, std::sqrt(0.5)) : sigma,
+          velocity.empty() ? std::vector<double>(d, 0.0) : velocity};
+}
+
+ParameterMap FileSystemOptions::parameters() const {
+  ParameterMap values{{"d", d}, {"hbar", hbar}, {"mass", mass}};
+  const auto state = initial_state();
+  for (int i = 0; i < d; ++i) {
+    const std::string axis = "_" + std::to_string(i);
+    values["mean" + axis] = state.mean[i];
+    values["sigma" + axis] = state.sigma[i];
+    values["velocity" + axis] = state.velocity[i];
   }
   return values;
 }

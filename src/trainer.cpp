@@ -21,6 +21,7 @@
 #include "bohmflow/evaluate.hpp"
 #include "bohmflow/progress.hpp"
 #include "bohmflow/sampling.hpp"
+#include "bohmflow/scripted_system.hpp"
 #include "internal_checks.hpp"
 #include "trainer_internal.hpp"
 
@@ -70,8 +71,11 @@ void check_resume_compatible(const ModelArgs& stored, const ModelArgs& wanted, c
                                 " but this run asks for " + want);
   };
   if (stored.potential != wanted.potential) fail("the potential", stored.potential, wanted.potential);
-  const auto have = make_system(stored.potential, stored.system)->parameters();
-  const auto want = make_system(wanted.potential, wanted.system)->parameters();
+  if (stored.script != wanted.script) {
+    fail("the TorchScript potential's SHA-256", script_sha256(stored.script), script_sha256(wanted.script));
+  }
+  const auto have = make_model_system(stored)->parameters();
+  const auto want = make_model_system(wanted)->parameters();
   for (const auto& [key, value] : want) {
     const auto it = have.find(key);
     const double stored_value = it == have.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;

@@ -15,7 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "bohmflow/checkpoint.hpp"
+#include "bohmflow/fft_reference.hpp"
 #include "bohmflow/npz.hpp"
+#include "bohmflow/potential_grid.hpp"
+#include "bohmflow/scripted_system.hpp"
 #include "test_support.hpp"
 
 namespace bohmflow {
@@ -33,6 +37,9 @@ struct BadInput {
 };
 
 void PrintTo(const BadInput& row, std::ostream* out) { *out << row.name; }
+
+// A TorchScript module of tests/data/systems.
+#define SCRIPT(name) "{src}/tests/data/systems/" name ".pt"
 
 // A tiny training run of 2 epochs; the rows add the system and M.
 #define TINY_TRAIN "train --hidden-dims 8 8 --n-epochs 2 --threads 1 --checkpoint-path {out} "
@@ -109,6 +116,55 @@ const BadInput kCases[] = {
      "--sampling"},
     {"Fig1NeedsOneDimension", "fig1_doublewell --potential morse_chain --output {out}", "d"},
     {"ExtractTrainingLogMissingFile", "extract_training_log -o {out} {bad}/no_such.log", "no_such.log"},
+    // TorchScript potentials (--potential script) and tabulated ones (--potential-grid).
+    {"TrainScriptWithoutFile", TINY_TRAIN "--potential script --d 2 --initial-mean 1 --M 8 --T 0.05",
+     "--potential script needs --potential-file"},
+    {"TrainFileWithoutScript", TINY_TRAIN "--d 2 --M 8 --T 0.05 --potential-file " SCRIPT("henon_heiles"),
+     "needs --potential script"},
+    {"TrainScriptMissingFile", TINY_TRAIN "--potential script --potential-file {bad}/no_such.pt --d 2 --initial-mean 1",
+     "--potential-file '"},
+    {"TrainScriptNotTorchScript", TINY_TRAIN "--potential script --potential-file {bad}/garbage.npz --d 2 --initial-mean 1",
+     "is not a TorchScript module"},
+    {"TrainScriptWrongShape", TINY_TRAIN "--potential script --potential-file " SCRIPT("wrong_shape") " --d 2 --initial-mean 1",
+     "returned shape [2, 1], expected (2)"},
+    {"TrainScriptForwardFails", TINY_TRAIN "--potential script --potential-file " SCRIPT("fails") " --d 2 --initial-mean 1",
+     "forward(x) failed on a (2, 2) float64 input"},
+    {"TrainScriptNotFiniteAtTheMean",
+     TINY_TRAIN "--potential script --potential-file " SCRIPT("not_finite") " --d 2 --initial-mean 0",
+     "not finite at the initial mean"},
+    {"TrainScriptWithoutMean", TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --d 2",
+     "the initial mean is required"},
+    {"TrainScriptIndefiniteTrap",
+     TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --d 2 --param mean_0=0 --param mean_1=-5 --baseline trap",
+     "not positive definite"},
+    {"TrainScriptUnknownParameter",
+     TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --initial-mean 2 2 --param kappa=1",
+     "unknown parameter 'kappa'"},
+    {"BenchmarkMomentsScriptOfAnotherHash",
+     "benchmark_moments --checkpoint {bad}/scripted.npz --potential-file " SCRIPT("henon_heiles")
+     " --no-reference --M-test 8 --data-out {out}",
+     "but checkpoint '"},
+    {"ScoreFieldScriptForABuiltInCheckpoint",
+     "score_field --checkpoint {src}/checkpoints/morse_d2.npz --potential-file " SCRIPT("henon_heiles") " --data-out {out}",
+     "is of the built-in system 'morse_chain'"},
+    {"TabulateTooLarge", "tabulate_potential --potential henon_heiles --d 6 --N 100000 -o {out}",
+     "--N 100000: tabulating V on"},
+    {"TabulateNotFiniteOnTheGrid",
+     "tabulate_potential --potential script --potential-file " SCRIPT("not_finite") " --d 1 --initial-mean 1 --N 9 -o {out}",
+     "the propagator needs a finite V everywhere"},
+    {"FftGridNotUniform", "compute_fft_reference --potential-grid {bad}/bent_grid.npz --output {out}",
+     "key 'axis_1': is not uniform and symmetric"},
+    {"FftGridOfAnotherDimension", "compute_fft_reference --potential-grid {bad}/grid.npz --d 3 --output {out}",
+     "the grid has 2 axes but the system has d = 3"},
+    {"FftGridOfAnotherN", "compute_fft_reference --potential-grid {bad}/grid.npz --N 64 --output {out}",
+     "--N 64 disagrees with --potential-grid"},
+    {"FftGridAndPotential",
+     "compute_fft_reference --potential morse_chain --potential-grid {bad}/grid.npz --output {out}", "excludes"},
+    {"FftGridUnknownParameter", "compute_fft_reference --potential-grid {bad}/grid.npz --lam 0.3 --output {out}",
+     "unknown parameter 'lam'"},
+    {"FftGridWithoutState", "compute_fft_reference --potential-grid {bad}/bare_grid.npz --output {out}",
+     "the initial mean is required"},
+    {"FftGridGarbage", "compute_fft_reference --potential-grid {bad}/garbage.npz --output {out}", "garbage.npz"},
     // Ranks that disagree stop together before training, naming the setting.
     {"RanksWithDifferentDimensions", TINY_TRAIN "--T 0.05 --M 8 {rank}", "system.d", "--d 2", "--d 3"},
     {"RanksWithDifferentBatches", TINY_TRAIN "--T 0.05 --d 2 {rank}", "training.M", "--M 8", "--M 16"},
@@ -149,6 +205,29 @@ std::string make_bad_files() {
     if (key != "a") without_a.set(key, full.at(key));
   }
   without_a.save((dir / "without_a.npz").string());
+  // A checkpoint of a TorchScript potential (the Morse chain's script).
+  Checkpoint scripted;
+  scripted.model.potential = "script";
+  scripted.model.system = {{"d", 2}, {"mean", 0.5}};
+  scripted.model.script = read_script_file(std::string(BOHMFLOW_SOURCE_DIR) + "/tests/data/systems/morse_chain.pt");
+  scripted.model.network.hidden_dims = {8, 8};
+  scripted.model.network.n_freq = 2;
+  store_parameters(*build_model(scripted.model).network, scripted);
+  save_checkpoint((dir / "scripted.npz").string(), scripted);
+  // Tables of V: a good one, one with a bent axis, one without the state.
+  PotentialGrid grid;
+  grid.d = 2;
+  grid.N = 16;
+  grid.L = 5.0;
+  grid.V.assign(256, 1.0);
+  save_potential_grid(grid, (dir / "bare_grid.npz").string());
+  grid.state = {{"mean_0", 1.0}, {"mean_1", 1.0}};
+  save_potential_grid(grid, (dir / "grid.npz").string());
+  auto bent = Npz::load((dir / "grid.npz").string());
+  auto axis = grid_axis(16, 5.0);
+  axis[4] += 0.05;
+  bent.set("axis_1", NpyArray::from_doubles(axis, {16}));
+  bent.save((dir / "bent_grid.npz").string());
   return dir.string();
 }
 

@@ -228,7 +228,7 @@ TEST(Potentials, PhaseGivesInitialVelocityHbarCOverM) {
 TEST(Potentials, GridValuesMatchPointwiseEvaluation) {
   auto system = make_system("morse_chain", {{"d", 2}});
   const std::vector<std::vector<double>> axes = {{-1.0, 0.0, 2.0}, {0.5, 1.5}};
-  const auto grid = potential_on_grid(*system, axes);
+  const auto grid = system->potential_on_grid(axes);
   ASSERT_EQ(grid.size(), 6u);
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 2; ++j) {

@@ -4,6 +4,8 @@
 #include "bohmflow/npz.hpp"
 #include "bohmflow/system.hpp"
 #include "bohmflow/potentials.hpp"
+#include "bohmflow/scripted_system.hpp"
+#include "bohmflow/potential_grid.hpp"
 #include "bohmflow/score_network.hpp"
 #include "bohmflow/bohmian_dynamics.hpp"
 #include "bohmflow/baseline.hpp"

@@ -6,7 +6,9 @@
 //   lr, epoch, losses        learning rate, epochs trained, loss history
 //   rng_state                int64 words of the training RNG (optional)
 //   plateau/best, plateau/wait   reduce-on-plateau state (optional)
-//   args                     JSON: {"potential", "system", "network", "baseline", "training"}
+//   args                     JSON: {"potential", "system", "network", "baseline", "training"},
+//                            and "script_sha256", "script_source" for a TorchScript potential
+//   system/script            uint8: the TorchScript potential's bytes (potential "script" only)
 //   provenance, format       origin text; "bohmflow-checkpoint-1"
 #pragma once
 
@@ -27,8 +29,10 @@ namespace bohmflow {
 
 // What a checkpoint's `args` say about the model.
 struct ModelArgs {
-  std::string potential = "morse_chain";  // registry name
+  std::string potential = "morse_chain";  // registry name, or "script" (scripted_system.hpp)
   ParameterMap system;                    // system parameters (overrides of the defaults)
+  std::string script;                     // potential "script": the module's bytes
+  std::string script_source;              // potential "script": the file they came from (labels only)
   ScoreNetOptions network;                // architecture
   BaselineKind baseline = BaselineKind::kMinimum;  // BaselineOptions::kind
 };
@@ -57,6 +61,18 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
 // The args as JSON text, and back.
 std::string model_args_json(const ModelArgs& model, const std::string& training_json);
+
+// The system `args` describe: make_system, or for potential "script" a
+// ScriptedSystem of args.script.
+std::unique_ptr<System> make_model_system(const ModelArgs& args);
+
+// Where a command is given a TorchScript file (`path`, from `flag`) for a
+// checkpoint (`source`) whose args hold their own script: a file with the
+// same SHA-256 is accepted; another is an std::invalid_argument naming both
+// hashes, unless `allow_change`, when the file's bytes replace the stored
+// ones. A checkpoint of a built-in system refuses any file.
+void use_script_file(ModelArgs& args, const std::string& path, const std::string& flag, bool allow_change,
+                     const std::string& source);
 
 // T and dt the checkpoint was trained with (its "training" args); a field
 // it lacks (e.g. an imported checkpoint) keeps TrajectoryOptions' default.

@@ -6,14 +6,14 @@
 // 'fortran_order': False, 'shape': (3, 4), } padded with spaces and a '\n' to
 // a multiple of 64 bytes, then the raw data.
 //
-// Supported element types: float64, float32, complex128, int64, int32, bool and
-// numpy unicode scalars/arrays ('<U…', UTF-32LE). Writing is always C order,
+// Supported element types: float64, float32, complex128, int64, int32, uint8, bool
+// and numpy unicode scalars/arrays ('<U…', UTF-32LE). Writing is always C order,
 // little-endian, format version 1.0 (2.0 when the header exceeds 65535 bytes),
 // stored or deflated (np.savez / np.savez_compressed). Reading accepts format
 // versions 1.0, 2.0 and 3.0, stored and deflated members, Fortran order
 // (transposed into C order on load) and big-endian ('>') data (byte-swapped on
 // load). Byte-order chars: '<', '>' and '=' for every type; '|' only for bool
-// ('|b1'), where numpy writes it. Members whose names do not end in ".npy"
+// ('|b1', '|u1'), where numpy writes it. Members whose names do not end in ".npy"
 // (numpy exposes them as raw bytes) and directory entries are skipped.
 //
 // Errors: a file's content that is wrong (missing file, not a zip, truncated
@@ -36,10 +36,10 @@
 
 namespace bohmflow {
 
-enum class DType { Float64, Float32, Complex128, Int64, Int32, Bool, Unicode };
+enum class DType { Float64, Float32, Complex128, Int64, Int32, UInt8, Bool, Unicode };
 
 // Human-readable name: "float64", "float32", "complex128", "int64", "int32",
-// "bool", "unicode".
+// "uint8", "bool", "unicode".
 std::string dtype_name(DType dtype);
 
 // One array: element type, shape and C-ordered little-endian bytes.
@@ -62,6 +62,8 @@ struct NpyArray {
   static NpyArray scalar(double value);
   static NpyArray scalar_int(int64_t value);
   static NpyArray scalar_bool(bool value);
+  // A uint8 array (n) holding `bytes` (e.g. a file's content).
+  static NpyArray from_bytes(const std::string& bytes);
   // numpy '<U…' scalar from UTF-8 (std::invalid_argument for invalid UTF-8).
   // The empty string becomes '<U1', as numpy stores it.
   static NpyArray string(const std::string& utf8);
@@ -135,6 +137,7 @@ class Npz {
   bool scalar_bool(const std::string& key) const;  // bool, one element
   std::string string(const std::string& key) const;                // '<U…', one element, as UTF-8
   std::vector<std::string> strings(const std::string& key) const;  // '<U…', any shape, C order
+  std::string bytes(const std::string& key) const;                 // uint8, one dimension
 
   const std::string& source() const { return source_; }  // path it was loaded from
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -25,7 +26,14 @@ class System : public SystemDefinition {
   ParameterMap parameters() const final { return definition_->parameters(); }
   std::optional<Trap> trap() const final { return definition_->trap(); }
   double potential_at(const double* x) const final { return definition_->potential_at(x); }
+  std::vector<double> potential_on_grid(const std::vector<std::vector<double>>& axes,
+                                        int threads = 0) const final {
+    return definition_->potential_on_grid(axes, threads);
+  }
   const SystemDefinition& definition() const { return *definition_; }
+  // An equal system (for a baseline that keeps its own): by default
+  // make_system(name(), parameters()).
+  virtual std::unique_ptr<System> copy() const;
 
   // x: (M, d). Returns V: (M).
   virtual torch::Tensor potential(const torch::Tensor& x) const = 0;

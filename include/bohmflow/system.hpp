@@ -46,13 +46,20 @@ class SystemDefinition {
   virtual std::string name() const = 0;   // registry name, e.g. "morse_chain"
   virtual std::string label() const = 0;  // for plots and files
   // Every parameter that defines the system (including d, hbar, mass); passing
-  // it back to make_system_definition(name(), parameters()) rebuilds an equal system.
+  // it back to make_system_definition(name(), parameters()) rebuilds an equal
+  // system (with its file, for the systems whose V comes from one).
   virtual ParameterMap parameters() const = 0;
   // The system's harmonic trap, for the "trap" baseline; none by default.
   virtual std::optional<Trap> trap() const { return std::nullopt; }
   // V at one point x (d coordinates). Called from several OpenMP threads at once
   // (potential_on_grid), so it must not modify shared state.
   virtual double potential_at(const double* x) const = 0;
+  // V on the tensor grid axes[0] × … × axes[d−1], C order (last axis fastest).
+  // By default potential_at at every point on `threads` OpenMP threads (0:
+  // omp_get_max_threads()); a system whose V is cheaper in bulk (a table, a
+  // TorchScript module) overrides it.
+  virtual std::vector<double> potential_on_grid(const std::vector<std::vector<double>>& axes,
+                                                int threads = 0) const;
 
   int dim() const { return static_cast<int>(initial_.mean.size()); }
   double hbar() const { return hbar_; }
@@ -76,11 +83,29 @@ std::unique_ptr<SystemDefinition> make_system_definition(const std::string& name
                                                          const ParameterMap& overrides = {});
 std::vector<std::string> system_names();
 
-// V on the tensor grid axes[0] × … × axes[d−1], C order (last axis fastest),
-// through SystemDefinition::potential_at on `threads` OpenMP threads (0:
-// omp_get_max_threads()).
-std::vector<double> potential_on_grid(const SystemDefinition& system,
-                                      const std::vector<std::vector<double>>& axes, int threads = 0);
+// ħ, m and ψ₀ of a system whose V comes from a file: a TorchScript module
+// (scripted_system.hpp) or a table on the FFT grid (potential_grid.hpp). As
+// parameters (ParameterMap, the drivers' --param):
+//   d, hbar, mass, mean | mean_i, sigma | sigma_i, velocity | velocity_i
+// where "mean" sets every axis and "mean_i" axis i.
+struct FileSystemOptions {
+  int d = 0;                     // dimensions; required (>= 1)
+  double hbar = 1.0;             // ħ
+  double mass = 1.0;             // m
+  std::vector<double> mean;      // μ_i of |ψ₀|²; required
+  std::vector<double> sigma;     // σ_i of |ψ₀|²; empty: 1/√2 on every axis
+  std::vector<double> velocity;  // v₀_i, every particle's initial Bohmian velocity; empty: 0
+
+  // Sets the keys above from `parameters` ("d" first; axes of sigma and
+  // velocity left out keep their defaults) and returns the rest,
+  // which belong to the caller (a module's attributes); `where` names the
+  // system in errors.
+  ParameterMap assign(const ParameterMap& parameters, const std::string& where);
+  // std::invalid_argument naming `where` and the parameter (e.g. "mean_1 is not set").
+  void validate(const std::string& where) const;
+  InitialState initial_state() const;  // σ and v₀ filled in
+  ParameterMap parameters() const;     // d, hbar, mass and every axis's mean_i, sigma_i, velocity_i
+};
 
 // ---- the systems ------------------------------------------------------------
 
