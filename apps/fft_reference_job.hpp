@@ -87,11 +87,8 @@ inline std::unique_ptr<SystemDefinition> grid_system(FftReferenceJob& job, bool 
   }
   job.fft.stepper.N = grid->N;
   job.fft.stepper.L = grid->L;
-  auto parameters = grid->state;
-  for (const auto& [key, value] : job.parameters) parameters[key] = value;
-  if (!parameters.count("d")) parameters["d"] = grid->d;
   FileSystemOptions state;
-  const auto rest = state.assign(parameters, "--potential-grid '" + path + "'");
+  const auto rest = state.assign(grid_state(*grid, job.parameters), "--potential-grid '" + path + "'");
   if (!rest.empty()) {
     throw std::invalid_argument("--potential-grid '" + path + "': unknown parameter '" + rest.begin()->first +
                                 "' (a tabulated V takes d, hbar, mass, mean, sigma, velocity: --param, --initial-*)");

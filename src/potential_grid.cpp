@@ -52,6 +52,18 @@ void check_axis(const std::vector<double>& axis, const std::string& path, const 
 
 }  // namespace
 
+ParameterMap grid_state(const PotentialGrid& grid, const ParameterMap& overrides) {
+  auto parameters = grid.state;
+  for (const auto& [key, value] : overrides) {
+    if (key == "mean" || key == "sigma" || key == "velocity") {
+      for (int k = 0; k < grid.d; ++k) parameters.erase(key + "_" + std::to_string(k));
+    }
+    parameters[key] = value;
+  }
+  if (!parameters.count("d")) parameters["d"] = grid.d;
+  return parameters;
+}
+
 double potential_grid_bytes(int d, int N) {
   double points = 1.0;
   for (int k = 0; k < d; ++k) points *= N;

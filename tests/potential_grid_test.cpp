@@ -33,11 +33,8 @@ PotentialGrid tabulate(const SystemDefinition& system, int N, double L) {
 
 std::unique_ptr<GridSystemDefinition> grid_system(const std::string& path, ParameterMap overrides = {}) {
   auto grid = std::make_shared<PotentialGrid>(load_potential_grid(path));
-  auto parameters = grid->state;
-  parameters["d"] = grid->d;
-  for (const auto& [key, value] : overrides) parameters[key] = value;
   FileSystemOptions state;
-  EXPECT_TRUE(state.assign(parameters, "test").empty());
+  EXPECT_TRUE(state.assign(grid_state(*grid, overrides), "test").empty());
   return std::make_unique<GridSystemDefinition>(grid, state, path);
 }
 

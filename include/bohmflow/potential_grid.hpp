@@ -31,6 +31,12 @@ struct PotentialGrid {
   std::string label;         // for reports; may be empty
 };
 
+// The state of a system on `grid`: the table's defaults (grid.state) with
+// `overrides` on top, as FileSystemOptions parameters. An all-axes key of
+// the overrides ("mean") replaces the table's per-axis ones ("mean_i"); d is
+// the grid's unless given.
+ParameterMap grid_state(const PotentialGrid& grid, const ParameterMap& overrides);
+
 // Bytes of V for d axes of N points (+infinity when N^d overflows).
 double potential_grid_bytes(int d, int N);
 

@@ -96,8 +96,7 @@ struct FileSystemOptions {
   std::vector<double> sigma;     // σ_i of |ψ₀|²; empty: 1/√2 on every axis
   std::vector<double> velocity;  // v₀_i, every particle's initial Bohmian velocity; empty: 0
 
-  // Sets the keys above from `parameters` ("d" first; axes of sigma and
-  // velocity left out keep their defaults) and returns the rest,
+  // Sets the keys above from `parameters` ("d" first) and returns the rest,
   // which belong to the caller (a module's attributes); `where` names the
   // system in errors.
   ParameterMap assign(const ParameterMap& parameters, const std::string& where);
