@@ -15,6 +15,7 @@
 
 #include "bohmflow/bohmflow.hpp"
 #include "app_main.hpp"
+#include "checkpoint_flags.hpp"
 #include "compute_flags.hpp"
 #include "system_flags.hpp"
 
@@ -51,7 +52,8 @@ struct Bench {
   bohmflow::TrajectoryOptions trajectory{/*T=*/0.1};  // a few steps suffice for a rate; the cost is linear in them
   bohmflow::ScoreNetOptions network;
   bohmflow::FisherLossOptions loss;
-  std::string potential = "morse_chain";
+  bohmflow::ModelArgs system;  // potential (registry name or "script") and parameters; d from `dims`
+  std::string script_path;     // --potential-file
   bohmflow::BaselineOptions baseline;
   bool skip_gradient = false;
   std::string output;
@@ -85,7 +87,9 @@ Table run(Bench& bench, const torch::Device& device, const bohmflow::ComputeOpti
             << "|---|---|---|---|---|---|\n";
   Table table;
   for (int d : bench.dims) {
-    auto system = bohmflow::make_system(bench.potential, {{"d", d}});
+    auto args = bench.system;
+    args.system["d"] = d;
+    auto system = bohmflow::make_model_system(args);
     bench.network.d = d;
     bohmflow::ScoreNet net(bench.network, std::make_shared<bohmflow::GaussianBaseline>(*system, bench.baseline));
     net->to(device, compute.dtype);
@@ -117,7 +121,9 @@ Table run(Bench& bench, const torch::Device& device, const bohmflow::ComputeOpti
 int main(int argc, char** argv) {
   Bench bench;
   CLI::App app{"Throughput of the Fisher loss + gradient and of inference propagation."};
-  bohmflow::apps::add_potential_option(app, bench.potential);
+  bohmflow::apps::add_potential_option(app, bench.system.potential, /*scripted=*/true);
+  bohmflow::apps::add_parameter_assignments(app, bench.system.system);
+  bohmflow::apps::add_script_options(app, bench.script_path, bench.system.system);
   bohmflow::apps::add_word_option(app, "--baseline", bench.baseline.kind, "Gaussian baseline");
   app.add_option("--d", bench.dims, "dimensions")->capture_default_str();
   app.add_option("--M", bench.batch, "particles")->capture_default_str();
@@ -133,17 +139,18 @@ int main(int argc, char** argv) {
                                              "loss_grad_rate, inference_seconds, inference_rate)");
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     bench.validate();
+    bohmflow::apps::read_script_into(bench.system, bench.script_path);
     if (!bench.output.empty()) bohmflow::require_writable(bench.output, "--data-out");
     const auto device = flags.apply();
     const auto& compute = flags.compute();
-    std::cout << bench.potential << " on " << flags.describe() << ", torch threads: " << torch::get_num_threads()
+    std::cout << bench.system.potential << " on " << flags.describe() << ", torch threads: " << torch::get_num_threads()
               << "\n\n";
     const auto table = run(bench, device, compute);
     if (!bench.output.empty()) {
       bohmflow::Npz npz;
       table.write(npz);
       npz.set("steps", bench.trajectory.n_steps() + 1);
-      npz.set("potential", bench.potential);
+      npz.set("potential", bench.system.potential);
       npz.set("threads", static_cast<int64_t>(torch::get_num_threads()));
       npz.set("device", device.str());
       npz.set("dtype", bohmflow::dtype_name(compute.dtype));

@@ -15,13 +15,15 @@
 #include "bohmflow/potentials.hpp"
 #include "bohmflow/progress.hpp"
 #include "app_main.hpp"
+#include "checkpoint_flags.hpp"
 #include "system_flags.hpp"
 
 namespace {
 
 struct BohmianJob {
-  std::string potential = "double_well";            // registry name (d must be 1)
+  std::string potential = "double_well";            // registry name or "script" (d must be 1)
   bohmflow::ParameterMap parameters;                // overrides of the system's defaults
+  std::string script_path;                          // --potential-file (--potential script)
   bohmflow::BohmianOptions trajectories;            // evolution and particles
   std::string output = "data/fig1_doublewell.npz";  // NPZ for scripts/plot_fig1.py
 
@@ -38,12 +40,13 @@ int main(int argc, char** argv) {
   BohmianJob job;
   CLI::App app{"Exact Bohmian trajectories of a 1D system (Figure 1: the double well)."};
 
-  bohmflow::apps::add_potential_option(app, job.potential);  // d must be 1
+  bohmflow::apps::add_potential_option(app, job.potential, /*scripted=*/true);  // d must be 1
   auto& parameters = job.parameters;
   bohmflow::apps::add_system_parameter(app, "--a", "a", "double-well minima at +-a", parameters);
   bohmflow::apps::add_system_parameter(app, "--D", "D", "barrier height D", parameters);
   bohmflow::apps::add_system_parameter(app, "--sigma0", "sigma0", "initial width", parameters);
   bohmflow::apps::add_parameter_assignments(app, parameters);
+  bohmflow::apps::add_script_options(app, job.script_path, parameters);
 
   auto& options = job.trajectories;
   app.add_option("--N,--N-grid", options.stepper.N, "grid points, linspace(-L, L, N)")
@@ -64,7 +67,11 @@ int main(int argc, char** argv) {
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     job.validate();
     bohmflow::require_writable(job.output, "--output");
-    const auto system = bohmflow::make_system(job.potential, job.parameters);
+    bohmflow::ModelArgs args;
+    args.potential = job.potential;
+    args.system = job.parameters;
+    bohmflow::apps::read_script_into(args, job.script_path);
+    const auto system = bohmflow::make_model_system(args);
     bohmflow::ProgressReporter progress(options.n_steps(), "FFT + Bohmian steps");
     const auto result = bohmflow::solve_bohmian_1d(
         *system, options, [&progress](int64_t done, int64_t) { progress.update(done); });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine whose LibTorch has CUDA (the PyTorch wheel's),
 # build bohmflow into build-gpu/ and, within a deadline, in this order:
-#   1. the same 3 training epochs on cuda and on cpu (float64; float32 on cuda),
-#      whose parameters must agree;
+#   1. the same 3 training epochs on cuda and on cpu (float64; float32 on cuda;
+#      the Morse chain as a TorchScript potential on cuda), whose parameters must agree;
 #   2. the test suite;
 #   3. one epoch of the paper's settings on the GPU (the loss's --chunk auto),
 #      bench_core on cuda and cpu, fig4_moments and autocorrelation with
@@ -79,6 +79,9 @@ stage train-cpu 60 "$apps/train" "${flags[@]}" --device cpu --checkpoint-path "$
 stage train-cuda 60 "$apps/train" "${flags[@]}" --device cuda --checkpoint-path "$out/same_cuda.npz"
 stage train-cuda-float32 60 "$apps/train" "${flags[@]}" --device cuda --dtype float32 \
   --checkpoint-path "$out/same_cuda32.npz"
+# The Morse chain written in Python (its ψ₀ at d = 2: mean (1, 0), σ = 1/√2, the default).
+stage train-cuda-script 60 "$apps/train" "${flags[@]}" --device cuda --potential script \
+  --potential-file tests/data/systems/morse_chain.pt --initial-mean 1 0 --checkpoint-path "$out/same_cuda_script.npz"
 "$PY" - "$out" <<'PYEOF'
 import sys, numpy as np
 d = sys.argv[1]
@@ -86,7 +89,7 @@ def gap(x, y):
     a, b = np.load(f"{d}/{x}"), np.load(f"{d}/{y}")
     keys = [k for k in a.files if k.startswith("params/")]
     return max(np.abs(a[k] - b[k]).max() / max(np.abs(a[k]).max(), 1e-300) for k in keys), len(keys)
-for y, tol in (("same_cuda.npz", 1e-9), ("same_cuda32.npz", 1e-3)):
+for y, tol in (("same_cuda.npz", 1e-9), ("same_cuda32.npz", 1e-3), ("same_cuda_script.npz", 1e-9)):
     try:
         g, n = gap("same_cpu.npz", y)
         print(f"cpu float64 against {y}: max relative parameter gap {g:.3e} over {n} arrays "

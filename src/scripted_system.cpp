@@ -34,7 +34,7 @@ struct ScriptedSystem::Module {
   std::string script, sha256, source;
   int d = 0;
   ParameterMap attributes;
-  torch::jit::Module cpu;
+  torch::jit::Module cpu;  // as loaded, with the attributes set; never run itself
   mutable std::mutex mutex;
   mutable std::map<std::string, torch::jit::Module> on_device;
 
@@ -43,8 +43,8 @@ struct ScriptedSystem::Module {
     throw std::invalid_argument("TorchScript potential '" + source + "': " + what);
   }
 
+  // The CPU too runs a copy, so that every device takes this path.
   const torch::jit::Module& for_device(const torch::Device& device) const {
-    if (device.is_cpu()) return cpu;
     std::lock_guard<std::mutex> lock(mutex);
     auto it = on_device.find(device.str());
     if (it == on_device.end()) {
@@ -106,7 +106,14 @@ class ScriptedDefinition : public SystemDefinition {
       : SystemDefinition(state.hbar, state.mass, state.initial_state()), module_(std::move(module)), state_(state) {}
 
   std::string name() const override { return "script"; }
-  std::string label() const override { return "TorchScript potential " + module_->source + " (d=" + std::to_string(dim()) + ")"; }
+  // With the module's float attributes, so that a run's log lists what --param can set.
+  std::string label() const override {
+    std::ostringstream out;
+    out << "TorchScript potential " << module_->source << " (d=" << dim();
+    for (const auto& [key, value] : module_->attributes) out << ", " << key << "=" << value;
+    out << ")";
+    return out.str();
+  }
   ParameterMap parameters() const override {
     auto values = state_.parameters();
     for (const auto& [key, value] : module_->attributes) values[key] = value;

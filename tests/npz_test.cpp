@@ -653,7 +653,7 @@ TEST(Npz, CorruptMembersThrowNamingFileAndKey) {
       {"empty header", member(""), "expected '{'"},
       {"unsupported dtype", member("{'descr': '<f2', 'fortran_order': False, 'shape': (16,), }"),
        "'<f2'"},
-      {"uint8", member("{'descr': '|u1', 'fortran_order': False, 'shape': (32,), }"), "'|u1'"},
+      {"int8", member("{'descr': '|i1', 'fortran_order': False, 'shape': (32,), }"), "'|i1'"},
       {"no byte order", member("{'descr': '|f8', 'fortran_order': False, 'shape': (4,), }"),
        "'|f8'"},
       {"structured", member("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (4,), }"),
@@ -873,6 +873,38 @@ np.savez(d + '/empty.npz')
     expect_identical(torch::ones({2}, f64), in.tensor("nested/key"), "nested/key");
   }
   EXPECT_EQ(Npz::load(dir / "empty.npz").size(), 0u);
+}
+
+// A file's bytes (a TorchScript module in a checkpoint) as a uint8 array.
+TEST(Npz, BytesRoundTripAsUint8ThatNumpyReads) {
+  const fs::path dir = scratch("bytes");
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes += static_cast<char>(255 - i);
+  Npz out;
+  out.set("blob", NpyArray::from_bytes(bytes));
+  out.set("empty", NpyArray::from_bytes(""));
+  out.set("x", 1.5);
+  for (const bool compress : {false, true}) {
+    out.save(dir / "bytes.npz", compress);
+    const auto in = Npz::load(dir / "bytes.npz");
+    EXPECT_EQ(in.bytes("blob"), bytes);
+    EXPECT_EQ(in.bytes("empty"), "");
+    EXPECT_EQ(in.at("blob").dtype, DType::UInt8);
+    EXPECT_EQ(in.tensor("blob").scalar_type(), torch::kByte);
+    const std::string message = thrown_message<std::runtime_error>([&] { in.bytes("x"); });
+    expect_mentions(message, {"'x'", "expected a one-dimensional uint8 array"});
+  }
+  if (!have_numpy()) GTEST_SKIP() << kPython << " with numpy is not available";
+  std::string log;
+  EXPECT_EQ(run_python(dir, R"PY(
+import sys
+import numpy as np
+with np.load(sys.argv[1] + '/bytes.npz') as z:
+    assert z['blob'].dtype == np.uint8 and z['blob'].shape == (256,), z['blob']
+    assert bytes(z['blob']) == bytes(range(255, -1, -1))
+np.savez(sys.argv[1] + '/from_numpy.npz', blob=np.frombuffer(b'\x00\xffab', dtype=np.uint8))
+)PY", &log), 0) << log;
+  EXPECT_EQ(Npz::load(dir / "from_numpy.npz").bytes("blob"), std::string("\0\xff" "ab", 4));
 }
 
 TEST(Npz, NumpyReadsWhatWeWrite) {

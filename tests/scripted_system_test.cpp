@@ -52,6 +52,8 @@ struct Pair {
   std::string system;  // registry name of the same potential
 };
 
+void PrintTo(const Pair& pair, std::ostream* out) { *out << pair.module; }
+
 class ScriptedAgainstBuiltIn : public ::testing::TestWithParam<std::tuple<Pair, int>> {};
 
 TEST_P(ScriptedAgainstBuiltIn, EveryDerivativeAgreesTo1e12) {
