@@ -1,5 +1,6 @@
 // compute_fft_reference: the split-operator FFT reference (moments ⟨x_i⟩(t), σ_i(t),
-// the norm and E_exact) of a system from the registry, optionally with ψ snapshots.
+// the norm, a(t) and ⟨H⟩) of a system from the registry or of a tabulated V
+// (--potential-grid, written by tabulate_potential), optionally with ψ snapshots.
 //
 //   compute_fft_reference --d 4 --N 64 --L 8.0 --T 3.14159 --dt 0.01 -o data/fft_ref_morse_d4.npz
 //   compute_fft_reference --potential harmonic --param d=2 --param omega_1=2 --N 128 -o harm.npz
