@@ -71,7 +71,8 @@ Eigen::VectorXd find_minimum(const System& system, const BaselineOptions& option
   if (residual < 1e3 * options.gradient_tolerance) return r;
   std::ostringstream out;
   out << "GaussianBaseline: finding the minimum of " << system.label() << " did not converge in "
-      << options.max_iterations << " Newton iterations (|grad V| = " << residual << ")";
+      << options.max_iterations << " Newton iterations (|grad V| = " << residual
+      << "): choose another baseline (--baseline trap or none)";
   throw std::runtime_error(out.str());
 }
 

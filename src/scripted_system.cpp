@@ -216,8 +216,10 @@ torch::Tensor copies_of(const torch::Tensor& x, std::vector<int64_t> copies, boo
   return view.detach().expand(shape).contiguous().requires_grad_(true);
 }
 
-// ∂(Σ y)/∂X, zeros where y does not depend on X.
+// ∂(Σ y)/∂X, zeros where y does not depend on X (a derivative of a
+// polynomial past its degree has no graph left).
 torch::Tensor grad_of(const torch::Tensor& y, const torch::Tensor& X, bool create_graph) {
+  if (!y.requires_grad()) return torch::zeros_like(X);
   auto g = torch::autograd::grad({y.sum()}, {X}, {}, /*retain_graph=*/true, create_graph, /*allow_unused=*/true)[0];
   return g.defined() ? g : torch::zeros_like(X);
 }

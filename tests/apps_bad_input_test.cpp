@@ -137,6 +137,8 @@ const BadInput kCases[] = {
     {"TrainScriptIndefiniteTrap",
      TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --d 2 --param mean_0=0 --param mean_1=-5 --baseline trap",
      "not positive definite"},
+    {"TrainScriptWithoutMinimum", TINY_TRAIN "--potential script --potential-file " SCRIPT("slope") " --d 2 --initial-mean 1",
+     "did not converge in 200 Newton iterations (|grad V| = 1): choose another baseline (--baseline trap or none)"},
     {"TrainScriptUnknownParameter",
      TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --initial-mean 2 2 --param kappa=1",
      "unknown parameter 'kappa'"},

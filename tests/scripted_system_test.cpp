@@ -106,6 +106,18 @@ TEST(ScriptedSystem, DerivativesAreDifferentiableLikeTheBuiltIns) {
   EXPECT_FALSE(script.hessian_directional(x0, U).requires_grad());
 }
 
+// A linear V: its gradient is constant, so the higher derivatives have no graph at all.
+TEST(ScriptedSystem, DerivativesPastAPolynomialsDegreeAreZero) {
+  const auto slope = scripted("slope", {{"d", 3}, {"mean", 0.5}});
+  const auto x = torch::randn({4, 3}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(slope.gradient(x), torch::ones({4, 3}, torch::kFloat64)));
+  EXPECT_TRUE(torch::equal(slope.hessian(x), torch::zeros({4, 3, 3}, torch::kFloat64)));
+  const auto U = torch::randn({4, 3, 2}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(slope.hessian_directional(x, U), torch::zeros({4, 2, 3, 3}, torch::kFloat64)));
+  const auto leaf = x.clone().requires_grad_(true);
+  EXPECT_TRUE(torch::equal(slope.hessian(leaf), torch::zeros({4, 3, 3}, torch::kFloat64)));
+}
+
 TEST(ScriptedSystem, FloatAttributesAreParameters) {
   const auto builtin = make_system("henon_heiles", {{"d", 2}, {"lam", 0.3}});
   auto parameters = state_of(*builtin);

@@ -36,7 +36,15 @@ class Fails(torch.nn.Module):
         return x[:, 7] ** 2
 
 
-for name, module in [("wrong_shape", WrongShape()), ("not_finite", NotFinite()), ("fails", Fails())]:
+class Slope(torch.nn.Module):
+    """V = Σ x_i has no minimum."""
+
+    def forward(self, x):
+        return x.sum(-1)
+
+
+for name, module in [("wrong_shape", WrongShape()), ("not_finite", NotFinite()), ("fails", Fails()),
+                     ("slope", Slope())]:
     torch.jit.save(torch.jit.script(module), os.path.join(here, name + ".pt"))
 for name, cls in [("henon_heiles", "HenonHeiles"), ("morse_chain", "MorseChain")]:
     # Imported under its own name: TorchScript records the class as <module>.<class>.
