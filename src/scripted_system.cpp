@@ -3,6 +3,7 @@
 #include "bohmflow/scripted_system.hpp"
 
 #include <Eigen/Dense>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
