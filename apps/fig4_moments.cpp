@@ -2,11 +2,13 @@
 //
 //   fig4_moments --checkpoint checkpoints/morse_d4.npz --fft-ref data/fft_ref_morse_d4.npz \
 //                --M-test 20000 --data-out data/fig4_moments.npz [--sampling mc|sobol|gauss-hermite]
-// The system, T and dt come from the FFT reference file, the network from the
-// checkpoint's arguments.
+// T and dt come from the FFT reference file, and so does the system of a
+// built-in checkpoint; the network from the checkpoint's arguments.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -19,8 +21,42 @@
 
 namespace {
 
-// The FFT reference's system (every parameter of its potential the file
-// stores) with the checkpoint's network; their dimensions must agree.
+// ħ, m and ψ₀ of the reference's system, from the parameters its file stores
+// (a table's under FileSystemOptions' names, a built-in system's under its own).
+struct ReferenceState {
+  double hbar = 1.0, mass = 1.0;
+  bohmflow::InitialState initial;
+};
+
+ReferenceState reference_state(const bohmflow::Npz& fft, const std::string& potential, int d) {
+  bohmflow::ParameterMap parameters{{"d", d}};
+  if (potential == "grid") {
+    bohmflow::FileSystemOptions state;
+    for (const std::string key : {"hbar", "mass"}) {
+      if (fft.contains(key)) parameters[key] = fft.scalar_double(key);
+    }
+    for (int k = 0; k < d; ++k) {
+      for (const std::string name : {"mean", "sigma", "velocity"}) {
+        const auto key = name + "_" + std::to_string(k);
+        if (fft.contains(key)) parameters[key] = fft.scalar_double(key);
+      }
+    }
+    state.assign(parameters, "--fft-ref");
+    state.validate("--fft-ref");
+    return {state.hbar, state.mass, state.initial_state()};
+  }
+  for (const auto& [key, value] : bohmflow::make_system(potential, {{"d", d}})->parameters()) {
+    if (fft.contains(key)) parameters[key] = fft.scalar_double(key);
+  }
+  const auto system = bohmflow::make_system_definition(potential, parameters);
+  return {system->hbar(), system->mass(), system->initial_state()};
+}
+
+// The model to compare with the reference: a built-in checkpoint takes the
+// reference's system (every parameter of its potential the file stores); a
+// TorchScript checkpoint, or a reference of a tabulated V, keeps the
+// checkpoint's system, whose ħ, m and ψ₀ must then be the reference's. The
+// dimensions must agree.
 bohmflow::ModelArgs reference_system(const bohmflow::Npz& fft, const std::string& fft_path,
                                      const bohmflow::Checkpoint& checkpoint, const std::string& checkpoint_path) {
   for (const char* key : {"potential", "d", "T", "dt", "t", "means", "sigmas"}) {
@@ -30,27 +66,36 @@ bohmflow::ModelArgs reference_system(const bohmflow::Npz& fft, const std::string
     }
   }
   auto args = checkpoint.model;
-  const auto potential = fft.string("potential");
-  if (potential == "grid") {
-    // A tabulated V: the checkpoint's own system, whose ħ, m and ψ₀ must be the reference's.
-    for (const auto& [key, value] : bohmflow::make_model_system(args)->parameters()) {
-      if (key != "d" && fft.contains(key) && fft.scalar_double(key) != value) {
-        throw std::invalid_argument("--fft-ref '" + fft_path + "' has " + key + " = " +
-                                    std::to_string(fft.scalar_double(key)) + " but --checkpoint '" +
-                                    checkpoint_path + "' " + std::to_string(value));
-      }
-    }
-  } else {
-    args.potential = potential;
-    for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
-      if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
-    }
-  }
-  const auto d = static_cast<int64_t>(fft.scalar_double("d"));
+  const auto d = static_cast<int>(fft.scalar_double("d"));
   if (d != args.network.d) {
     throw std::invalid_argument("--fft-ref '" + fft_path + "' holds a d = " + std::to_string(d) +
                                 " reference but --checkpoint '" + checkpoint_path + "' is a d = " +
                                 std::to_string(args.network.d) + " network");
+  }
+  const auto potential = fft.string("potential");
+  if (potential != "grid" && args.potential != "script") {
+    args.potential = potential;
+    for (const auto& [key, value] : bohmflow::make_system(args.potential)->parameters()) {
+      if (fft.contains(key)) args.system[key] = fft.scalar_double(key);
+    }
+    return args;
+  }
+  const auto theirs = reference_state(fft, potential, d);
+  const auto mine = bohmflow::make_model_system(args);
+  const auto require_same = [&](const std::string& what, double reference, double model) {
+    if (std::abs(reference - model) > 1e-12 * std::max(1.0, std::abs(reference))) {
+      throw std::invalid_argument("--fft-ref '" + fft_path + "' has " + what + " = " + std::to_string(reference) +
+                                  " but --checkpoint '" + checkpoint_path + "' has " + std::to_string(model) +
+                                  " (the learned and exact dynamics must start from the same state)");
+    }
+  };
+  require_same("hbar", theirs.hbar, mine->hbar());
+  require_same("mass", theirs.mass, mine->mass());
+  for (int k = 0; k < d; ++k) {
+    const auto axis = "_" + std::to_string(k);
+    require_same("the initial mean" + axis, theirs.initial.mean[k], mine->initial_state().mean[k]);
+    require_same("the initial sigma" + axis, theirs.initial.sigma[k], mine->initial_state().sigma[k]);
+    require_same("the initial velocity" + axis, theirs.initial.velocity[k], mine->initial_state().velocity[k]);
   }
   return args;
 }

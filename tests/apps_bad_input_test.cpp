@@ -146,6 +146,9 @@ const BadInput kCases[] = {
      "benchmark_moments --checkpoint {bad}/scripted.npz --potential-file " SCRIPT("henon_heiles")
      " --no-reference --M-test 8 --data-out {out}",
      "but checkpoint '"},
+    {"Fig4ScriptAgainstAReferenceOfAnotherState",
+     "fig4_moments --checkpoint {bad}/scripted.npz --fft-ref {src}/data/fft_ref_morse_d2.npz --M-test 8 --data-out {out}",
+     "has the initial mean_0 = 1.000000 but --checkpoint"},
     {"ScoreFieldScriptForABuiltInCheckpoint",
      "score_field --checkpoint {src}/checkpoints/morse_d2.npz --potential-file " SCRIPT("henon_heiles") " --data-out {out}",
      "is of the built-in system 'morse_chain'"},

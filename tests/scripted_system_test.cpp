@@ -42,6 +42,13 @@ ScriptedSystem scripted(const std::string& name, ParameterMap parameters) {
   return ScriptedSystem({read_script_file(module_path(name)), name + ".pt", std::move(parameters)});
 }
 
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double out = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) out = std::max(out, std::abs(a[i] - b[i]));
+  return out;
+}
+
 // max |a − b| / max(1, max |b|).
 double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / std::max(1.0, b.abs().max().item<double>());
@@ -357,6 +364,11 @@ TEST(ScriptedWorkflow, FromAPythonModuleToMomentsAgainstItsReference) {
   run("fig4_moments" + checkpoint + " --fft-ref " + at("ref.npz") + " --M-test 16 --data-out " + at("fig4.npz"));
   const auto fig4 = Npz::load(at("fig4.npz"));
   EXPECT_NEAR(fig4.doubles("fft_means")[1], 2.0, 1e-9);  // the table's ψ₀
+  // Against the built-in system's reference too: the same ψ₀, so the checkpoint's system stands.
+  run("compute_fft_reference --potential henon_heiles --d 2 --N 32 --L 7 --T 0.2 --dt 0.01 -o " + at("builtin.npz"));
+  run("fig4_moments" + checkpoint + " --fft-ref " + at("builtin.npz") + " --M-test 16 --data-out " + at("fig4b.npz"));
+  const auto fig4b = Npz::load(at("fig4b.npz"));
+  EXPECT_LT(max_abs_difference(fig4b.doubles("learned_means"), fig4.doubles("learned_means")), 1e-12);
   run("benchmark_moments" + checkpoint + " --no-reference --M-test 8 --data-out " + at("bench.npz"));
   run("score_field" + checkpoint + " --psi " + at("ref_psi.npz") + " --data-out " + at("score.npz"));
   run("kl_divergence" + checkpoint + " --psi " + at("ref_psi.npz") + " --M 8 --data-out " + at("kl.npz"));
