@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -107,13 +108,18 @@ int main(int argc, char** argv) {
     bohmflow::apps::require_particles_fit(
         bohmflow::propagated_moments_bytes(sampling.count, model.network->options(), trajectory), "--M-test",
         sampling.count);
+    // The reference at the evaluation times t_n = n·dt, read (or found missing) before any work.
+    const auto steps = bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times);
+    std::vector<double> times;
+    for (const auto step : steps) times.push_back(static_cast<double>(step) * trajectory.dt);
+    bohmflow::ReferenceMoments reference;
+    if (!no_reference) reference = reference_moments(fft_path, *model.system, torch::tensor(times, torch::kFloat64));
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << ", " << trajectory.n_steps() << " steps of " << trajectory.dt
               << ", " << model.system->label() << "\n";
     bohmflow::ProgressReporter progress(points.x0.size(0), "particles");
     const auto learned = bohmflow::propagated_moments(
-        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory,
-        bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), points.weights,
+        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory, steps, points.weights,
         [&progress](int64_t done, int64_t) { progress.update(done); });
     progress.finish();
 
@@ -134,7 +140,7 @@ int main(int argc, char** argv) {
 
     add_checks_without_reference(learned, npz);
 
-    if (!no_reference) add_reference_errors(learned, reference_moments(fft_path, *model.system, learned.t), npz);
+    if (!no_reference) add_reference_errors(learned, reference, npz);
     std::filesystem::path parent = std::filesystem::path(output).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
     npz.save(output);
