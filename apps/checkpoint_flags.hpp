@@ -56,16 +56,15 @@ inline void add_script_options(CLI::App& app, std::string& path, ParameterMap& p
 // model.script from `path` (--potential-file) when model.potential is
 // "script"; a file for another potential, or none for a script, is an error
 // naming the flags (`stored`: a checkpoint whose script stands in for the file).
-inline void read_script_into(ModelArgs& model, const std::string& path, const std::string& stored = "") {
+inline void read_script_into(ModelArgs& model, const std::string& path, const Checkpoint* stored = nullptr) {
   if (model.potential != "script") {
     if (!path.empty()) throw std::invalid_argument("--potential-file '" + path + "' needs --potential script");
     return;
   }
   if (path.empty()) {
-    if (!stored.empty()) {
-      const auto checkpoint = load_checkpoint(stored);
-      model.script = checkpoint.model.script;
-      model.script_source = checkpoint.model.script_source;
+    if (stored != nullptr) {
+      model.script = stored->model.script;
+      model.script_source = stored->model.script_source;
       return;
     }
     throw std::invalid_argument("--potential script needs --potential-file (a TorchScript module, docs/systems.md)");

@@ -62,14 +62,7 @@ int main(int argc, char** argv) {
                                     "(a smaller --L?)");
       }
     }
-    const auto& initial = system->initial_state();
-    table.state = {{"hbar", system->hbar()}, {"mass", system->mass()}};
-    for (int k = 0; k < d; ++k) {
-      const std::string axis = "_" + std::to_string(k);
-      table.state["mean" + axis] = initial.mean[k];
-      table.state["sigma" + axis] = initial.sigma[k];
-      table.state["velocity" + axis] = initial.velocity[k];
-    }
+    table.state = bohmflow::file_system_state(*system).parameters();
     table.potential = system->name();
     table.label = system->label();
     bohmflow::save_potential_grid(table, output);

@@ -213,7 +213,9 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
   // Everything the flags can get wrong is checked before the rendezvous.
   if (distributed.rank == 0) bohmflow::require_writable(training.checkpoint_path, "--checkpoint-path");
   const std::string& start_path = flags.resume_path.empty() ? flags.weights_path : flags.resume_path;
-  bohmflow::apps::read_script_into(model, flags.script_path, start_path);
+  bohmflow::Checkpoint resume;
+  if (!start_path.empty()) resume = bohmflow::load_checkpoint(start_path);
+  bohmflow::apps::read_script_into(model, flags.script_path, start_path.empty() ? nullptr : &resume);
   auto network = model.network;
   network.d = bohmflow::make_model_system(model)->dim();
   bohmflow::require_memory(bohmflow::training_bytes(network, training, distributed.world_size),
@@ -222,9 +224,7 @@ int train(TrainFlags& flags, bohmflow::apps::ComputeFlags& compute, int argc, ch
                                " particles per rank through hidden widths " + join(network.hidden_dims),
                            "lower --chunk (particles per sweep), --M or --hidden-dims");
   bohmflow::build_model(model);
-  bohmflow::Checkpoint resume;
   if (!start_path.empty()) {
-    resume = bohmflow::load_checkpoint(start_path);
     bohmflow::check_resume_compatible(resume.model, model, start_path);
     bohmflow::require_finite_parameters(resume, start_path);
     if (flags.resume_lr > 0) resume.lr = flags.resume_lr;

@@ -64,6 +64,17 @@ ParameterMap grid_state(const PotentialGrid& grid, const ParameterMap& overrides
   return parameters;
 }
 
+FileSystemOptions file_system_state(const SystemDefinition& system) {
+  FileSystemOptions state;
+  state.d = system.dim();
+  state.hbar = system.hbar();
+  state.mass = system.mass();
+  state.mean = system.initial_state().mean;
+  state.sigma = system.initial_state().sigma;
+  state.velocity = system.initial_state().velocity;
+  return state;
+}
+
 double potential_grid_bytes(int d, int N) {
   double points = 1.0;
   for (int k = 0; k < d; ++k) points *= N;
@@ -186,14 +197,7 @@ std::string GridSystemDefinition::label() const {
 }
 
 ParameterMap GridSystemDefinition::parameters() const {
-  FileSystemOptions state;
-  state.d = dim();
-  state.hbar = hbar();
-  state.mass = mass();
-  state.mean = initial_state().mean;
-  state.sigma = initial_state().sigma;
-  state.velocity = initial_state().velocity;
-  auto values = state.parameters();
+  auto values = file_system_state(*this).parameters();
   values["N"] = grid_->N;
   values["L"] = grid_->L;
   return values;

@@ -21,12 +21,7 @@ PotentialGrid tabulate(const SystemDefinition& system, int N, double L) {
   grid.N = N;
   grid.L = L;
   grid.V = system.potential_on_grid(std::vector<std::vector<double>>(grid.d, grid_axis(N, L)));
-  grid.state = {{"hbar", system.hbar()}, {"mass", system.mass()}};
-  for (int k = 0; k < grid.d; ++k) {
-    grid.state["mean_" + std::to_string(k)] = system.initial_state().mean[k];
-    grid.state["sigma_" + std::to_string(k)] = system.initial_state().sigma[k];
-    grid.state["velocity_" + std::to_string(k)] = system.initial_state().velocity[k];
-  }
+  grid.state = file_system_state(system).parameters();
   grid.potential = system.name();
   return grid;
 }

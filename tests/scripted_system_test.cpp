@@ -27,16 +27,7 @@ std::string module_path(const std::string& name) {
 }
 
 // ħ, m and ψ₀ of `system` as FileSystemOptions parameters.
-ParameterMap state_of(const SystemDefinition& system) {
-  FileSystemOptions state;
-  state.d = system.dim();
-  state.hbar = system.hbar();
-  state.mass = system.mass();
-  state.mean = system.initial_state().mean;
-  state.sigma = system.initial_state().sigma;
-  state.velocity = system.initial_state().velocity;
-  return state.parameters();
-}
+ParameterMap state_of(const SystemDefinition& system) { return file_system_state(system).parameters(); }
 
 ScriptedSystem scripted(const std::string& name, ParameterMap parameters) {
   return ScriptedSystem({read_script_file(module_path(name)), name + ".pt", std::move(parameters)});

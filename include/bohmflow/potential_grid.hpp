@@ -37,6 +37,10 @@ struct PotentialGrid {
 // the grid's unless given.
 ParameterMap grid_state(const PotentialGrid& grid, const ParameterMap& overrides);
 
+// ħ, m and ψ₀ of any system as FileSystemOptions: the state a table of its V
+// is written with.
+FileSystemOptions file_system_state(const SystemDefinition& system);
+
 // Bytes of V for d axes of N points (+infinity when N^d overflows).
 double potential_grid_bytes(int d, int N);
 
