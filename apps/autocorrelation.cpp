@@ -32,36 +32,21 @@ int main(int argc, char** argv) {
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
     bohmflow::require_writable(output, "--data-out");
-    const auto device = flags.apply();
-    const auto& compute = flags.compute();
-    const auto [checkpoint, model, trajectory] = trained.load(device, compute);
+    const auto [checkpoint, model, trajectory] = trained.load(flags);
     bohmflow::apps::require_particles_fit(
         bohmflow::propagated_autocorrelation_bytes(sampling.count, model.network->options(), trajectory),
         "--M-test", sampling.count);
     const auto steps = bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times);
     // The exact a at the same times, read before any work.
-    std::vector<std::complex<double>> exact;
-    if (!fft_path.empty()) {
-      const auto reference = bohmflow::apps::read_autocorrelation(fft_path, "--fft-ref");
-      const double dt = reference.t.size() > 1 ? reference.t[1] - reference.t[0] : 0.0;
-      for (const int64_t step : steps) {
-        const double t = static_cast<double>(step) * trajectory.dt;
-        const auto row = dt > 0 ? static_cast<size_t>(std::llround(t / dt)) : 0;
-        if (row >= reference.t.size() || std::abs(reference.t[row] - t) > 1e-9 * std::max(1.0, t)) {
-          throw std::runtime_error("--fft-ref " + fft_path + ": no row at t = " + std::to_string(t) +
-                                   " (its dt = " + std::to_string(dt) + ", T = " +
-                                   std::to_string(reference.t.back()) + "; the checkpoint's trajectory has dt = " +
-                                   std::to_string(trajectory.dt) + ", T = " + std::to_string(trajectory.T) + ")");
-        }
-        exact.push_back(reference.a[row]);
-      }
-    }
+    auto exact = fft_path.empty() ? std::vector<std::complex<double>>{}
+                                        : bohmflow::apps::autocorrelation_at_steps(fft_path, "--fft-ref", steps,
+                                                                                   trajectory.dt, trajectory.T);
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << " with F, " << trajectory.n_steps() << " steps of "
               << trajectory.dt << ", " << model.system->label() << " (" << flags.describe() << ")\n";
     bohmflow::ProgressReporter progress(points.x0.size(0), "particles");
     const auto result = bohmflow::propagated_autocorrelation(
-        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory,
+        *model.system, *model.network, points.x0.to(flags.device(), flags.compute().dtype), trajectory,
         steps, points.weights,
         [&progress](int64_t done, int64_t) { progress.update(done); });
     progress.finish();

@@ -3,7 +3,9 @@
 // times, energy, hbar). Without LibTorch: the spectrum command needs none.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <complex>
 #include <limits>
 #include <stdexcept>
@@ -46,6 +48,30 @@ inline AutocorrelationSeries read_autocorrelation(const std::string& path, const
     series.energy = npz.doubles("energy").at(0);
   }
   return series;
+}
+
+// The series in `path` at the leapfrog steps `steps` of a trajectory with step
+// `dt` and final time `T`: an error naming the flag, the file and both time
+// grids when it has no row at one of them.
+inline std::vector<std::complex<double>> autocorrelation_at_steps(const std::string& path, const std::string& flag,
+                                                                  const std::vector<int64_t>& steps, double dt,
+                                                                  double T) {
+  const auto series = read_autocorrelation(path, flag);
+  const double file_dt = series.t.size() > 1 ? series.t[1] - series.t[0] : 0.0;
+  const double file_T = series.t.empty() ? 0.0 : series.t.back();
+  std::vector<std::complex<double>> a;
+  for (const int64_t step : steps) {
+    const double t = static_cast<double>(step) * dt;
+    const auto row = file_dt > 0 ? static_cast<size_t>(std::llround(t / file_dt)) : 0;
+    if (row >= series.t.size() || std::abs(series.t[row] - t) > 1e-9 * std::max(1.0, t)) {
+      throw std::runtime_error(flag + " " + path + ": no row at t = " + std::to_string(t) + " (its dt = " +
+                               std::to_string(file_dt) + ", T = " + std::to_string(file_T) +
+                               "; the checkpoint's trajectory has dt = " + std::to_string(dt) +
+                               ", T = " + std::to_string(T) + ")");
+    }
+    a.push_back(series.a[row]);
+  }
+  return a;
 }
 
 }  // namespace bohmflow::apps

@@ -101,9 +101,7 @@ int main(int argc, char** argv) {
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
     bohmflow::require_writable(output, "--data-out");
-    const auto device = flags.apply();
-    const auto& compute = flags.compute();
-    const auto [checkpoint, model, trajectory] = trained.load(device, compute);
+    const auto [checkpoint, model, trajectory] = trained.load(flags);
 
     bohmflow::apps::require_particles_fit(
         bohmflow::propagated_moments_bytes(sampling.count, model.network->options(), trajectory), "--M-test",
@@ -119,7 +117,8 @@ int main(int argc, char** argv) {
               << ", " << model.system->label() << "\n";
     bohmflow::ProgressReporter progress(points.x0.size(0), "particles");
     const auto learned = bohmflow::propagated_moments(
-        *model.system, *model.network, points.x0.to(device, compute.dtype), trajectory, steps, points.weights,
+        *model.system, *model.network, points.x0.to(flags.device(), flags.compute().dtype), trajectory, steps,
+        points.weights,
         [&progress](int64_t done, int64_t) { progress.update(done); });
     progress.finish();
 

@@ -125,6 +125,8 @@ class CheckpointFlags {
     run.trajectory.validate();
     return run;
   }
+  // The same after `compute.apply()`: on its device, in its dtype.
+  TrainedRun load(ComputeFlags& compute) const { return load(compute.apply(), compute.compute()); }
 
  private:
   ScriptFileFlags script_;

@@ -119,6 +119,8 @@ class ComputeFlags {
   }
 
   const ComputeOptions& compute() const { return compute_; }
+  // The device apply() returned.
+  const torch::Device& device() const { return device_; }
   // "cuda:0, float32, jets generic": for a run's first line.
   std::string describe() const {
     return device_.str() + ", " + dtype_name(compute_.dtype) + ", jets " + to_string(compute_.jets);

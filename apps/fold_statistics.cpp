@@ -39,8 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--data-out", output, "also write t, levels, abs_det_F, min_singular_F, condition_F as NPZ");
   return bohmflow::apps::run_app(app, argc, argv, [&] {
     if (!output.empty()) bohmflow::require_writable(output, "--data-out");
-    const auto device = compute.apply();
-    const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
+    const auto [checkpoint, model, trajectory] = trained.load(compute);
 
     bohmflow::apps::require_particles_fit(
         bohmflow::propagation_bytes(sampling.count, model.network->options(), trajectory, /*with_F=*/true),
@@ -48,8 +47,8 @@ int main(int argc, char** argv) {
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << model.system->label() << ": " << points.describe << ", " << trajectory.n_steps() << " steps of "
               << trajectory.dt << " (" << compute.describe() << ")\n\n";
-    const auto path = bohmflow::propagate(*model.system, *model.network,
-                                          points.x0.to(device, compute.compute().dtype), trajectory, /*with_F=*/true);
+    const auto x0 = points.x0.to(compute.device(), compute.compute().dtype);
+    const auto path = bohmflow::propagate(*model.system, *model.network, x0, trajectory, /*with_F=*/true);
     const auto stats =
         bohmflow::fold_statistics(path, bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times), levels);
 

@@ -29,8 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", sampling.seed, "seed of the first batch")->capture_default_str();
   bohmflow::apps::ComputeFlags compute(app);
   return bohmflow::apps::run_app(app, argc, argv, [&] {
-    const auto device = compute.apply();
-    const auto [checkpoint, model, trajectory] = trained.load(device, compute.compute());
+    const auto [checkpoint, model, trajectory] = trained.load(compute);
     bohmflow::apps::require_particles_fit(
         bohmflow::fisher_loss_bytes(sampling.count, model.network->options(), trajectory, {}), "--M", sampling.count,
         "");

@@ -76,8 +76,7 @@ FftResult solve_fft_reference(const SystemDefinition& system, const FftOptions& 
                                 16.0 * std::pow(double(options.stepper.N), result.d);
   require_memory(split_operator_bytes(result.d, options.stepper) + snapshot_bytes, "solve_fft_reference",
                  "a grid of " + std::to_string(options.stepper.N) + "^" + std::to_string(result.d) +
-                     " points (ψ, e^{−iV dt/ħ}" + (options.stepper.autocorrelation ? " and ψ₀" : "") +
-                     ", complex128 each)" +
+                     " points (ψ and e^{−iV dt/2ħ}, complex128 each)" +
                      (snapshot_at.empty() ? std::string()
                                           : " with " + std::to_string(snapshot_at.size()) + " ψ snapshots"),
                  kSmallerGrid);

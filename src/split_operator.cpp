@@ -5,7 +5,7 @@
 //   ψ[o · n_in + c],  o = outer index over the first d_out = ⌊d/2⌋ axes (n_out = N^d_out),
 //                     c = inner index over the last d_in = ⌈d/2⌉ axes (n_in = N^d_in).
 // Inner pass, per block o (contiguous, in cache): [inverse FFT over the inner
-// axes] → moments of |φ|² and Σ φ₀* φ → × e^{−iV dt/ħ} → forward FFT over the inner axes →
+// axes] → moments of |φ|² and Σ ψ₀* ψ → × h² = e^{−iV dt/ħ} → forward FFT over the inner axes →
 // × inner kinetic phase. Outer pass, per block of `block` columns c: gather the
 // (n_out, block) sub-array, forward FFT over the outer axes, × outer kinetic
 // phase (and 1/N^d), inverse FFT, scatter. Between steps ψ is "mixed": the
@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <limits>
@@ -140,8 +141,8 @@ std::vector<double> grid_wavenumbers(int N, double L) {
 double split_operator_bytes(int d, const SplitOperatorOptions& options) {
   const double points = std::pow(static_cast<double>(options.N), d);
   if (!(points < 4.0e18)) return std::numeric_limits<double>::infinity();
-  // ψ, the kick and φ₀*; the phases, plans and per-thread gather buffers are a few MB.
-  return (options.autocorrelation ? 3.0 : 2.0) * 16.0 * points + 4.0e6;
+  // ψ and the half kick; ψ₀ (separable), the phases, plans and per-thread gather buffers are a few MB.
+  return 2.0 * 16.0 * points + 4.0e6;
 }
 
 // ---- SplitOperator -------------------------------------------------------------
@@ -150,7 +151,7 @@ struct SplitOperator::Impl {
   enum PassFlags : unsigned {
     kInverse = 1,   // inverse FFT over the inner axes first (ψ was mixed)
     kMoments = 2,   // accumulate the marginals of |φ|² (and Σ φ₀* φ)
-    kKick = 4,      // × e^{−iV dt/ħ}
+    kKick = 4,      // × h² = e^{−iV dt/ħ} (h the stored half kick)
     kForward = 8,   // forward FFT over the inner axes
     kKinetic = 16,  // × inner kinetic phase (after kForward)
   };
@@ -162,15 +163,23 @@ struct SplitOperator::Impl {
   void plan_transforms();
   void prepare_initial_state();
 
+  // Per-thread accumulators of inner_pass.
+  struct BlockSums {
+    double* marginal = nullptr;   // (d, N) this thread's marginals
+    Complex overlap{0.0, 0.0};    // Σ ψ₀* ψ over its blocks
+    std::vector<int64_t> index;   // (d) multi-index of the current row
+  };
   void inner_pass(unsigned flags);
-  // Outer pass; with `energy` non-null only the forward transform and Σ|ψ̂|² ħ²|k|²/2m.
-  void outer_pass(double* energy);
+  void kick_and_measure(int64_t o, unsigned flags, BlockSums& sums) const;
+  void outer_pass();
   Moments moments_from_marginals() const;
   // ψ_n = e^{−iV dt/2ħ} φ_n into `out` (N^d), and Σ V|ψ_n|² dV.
   double real_space_psi(Complex* out) const;
   // Σ |ψ̂_k|² ħ²|k|²/2m · dV/N^d of ψ in `w` (real space, C order; transformed in place).
   double kinetic_energy_of(Complex* w) const;
-  void fill_initial_state();
+  // ψ₀'s per-axis factors g_i (d, N), normalised on their axis.
+  std::vector<std::vector<Complex>> initial_factors() const;
+  void fill_initial_state(const std::vector<std::vector<Complex>>& factors);
   void to_real_space();
 
   const SystemDefinition& system;
@@ -183,9 +192,8 @@ struct SplitOperator::Impl {
   std::vector<double> x, k;
   double dx = 0, dV = 0, hbar = 1, mass = 1;
   std::vector<Complex> kinetic_in, kinetic_out;  // (n_in), (n_out) phases; 1/N^d folded into one
-  std::vector<double> energy_in, energy_out;     // (n_in), (n_out) ħ²|k|²/2m over those axes
-  FftwBuffer psi, kick;                          // (N^d) φ_n and e^{−iV dt/ħ}
-  FftwBuffer initial;                            // (N^d) φ₀* (with options.autocorrelation)
+  FftwBuffer psi, kick;                          // (N^d) φ_n and the half kick h = e^{−iV dt/2ħ}
+  std::vector<Complex> initial_outer, initial_inner;  // (n_out), (n_in) ψ₀* = initial_outer[o] · initial_inner[c]
   std::vector<FftwBuffer> gather;                // per thread (n_out · block)
   Plan inner_forward, inner_backward, outer_forward, outer_backward;
   std::vector<double> marginals;                 // (threads, d, N) Σ|φ|² over all axes but one
@@ -216,9 +224,8 @@ void SplitOperator::Impl::build_grid() {
   }
   N = options.N;
   require_memory(split_operator_bytes(d, options), "SplitOperator",
-                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) + " points (ψ, e^{−iV dt/ħ}" +
-                     (options.autocorrelation ? " and ψ₀ for a(t)" : "") + ", complex128 each)",
-                 options.autocorrelation ? std::string(kSmallerGrid) + ", or pass --no-autocorrelation" : std::string(kSmallerGrid));
+                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) + " points (ψ and e^{−iV dt/2ħ}, complex128 each)",
+                 kSmallerGrid);
   total = power(N, d);
   threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   hbar = system.hbar();
@@ -246,37 +253,31 @@ void SplitOperator::Impl::build_grid() {
 void SplitOperator::Impl::build_kinetic_phases() {
   const double scale = 1.0 / static_cast<double>(total);
   std::vector<Complex> phase(N);
-  std::vector<double> energy(N);
-  for (int64_t j = 0; j < N; ++j) {
-    energy[j] = hbar * hbar * k[j] * k[j] / (2.0 * mass);
-    phase[j] = std::polar(1.0, -hbar * k[j] * k[j] / (2.0 * mass) * options.dt);
-  }
-  const auto separable = [&](int rank, int64_t count, bool scaled, std::vector<Complex>& p,
-                             std::vector<double>& e) {
+  for (int64_t j = 0; j < N; ++j) phase[j] = std::polar(1.0, -hbar * k[j] * k[j] / (2.0 * mass) * options.dt);
+  const auto separable = [&](int rank, int64_t count, bool scaled, std::vector<Complex>& p) {
     p.assign(count, Complex(scaled ? scale : 1.0, 0.0));
-    e.assign(count, 0.0);
     for (int64_t c = 0; c < count; ++c) {
       int64_t rest = c;
       for (int a = 0; a < rank; ++a) {
-        const int64_t j = rest % N;
+        p[c] = mul(p[c], phase[rest % N]);
         rest /= N;
-        p[c] = mul(p[c], phase[j]);
-        e[c] += energy[j];
       }
     }
   };
-  separable(d_in, n_in, d_out == 0, kinetic_in, energy_in);
-  separable(d_out, n_out, d_out > 0, kinetic_out, energy_out);
+  separable(d_in, n_in, d_out == 0, kinetic_in);
+  separable(d_out, n_out, d_out > 0, kinetic_out);
 }
 
-// FFTW plans, measured on scratch buffers (FFTW_MEASURE overwrites them).
+// FFTW plans, made on scratch buffers (FFTW_MEASURE overwrites them).
 // Blocks of ψ sit at multiples of n_in from a 64-byte aligned base; when
 // that stride could break FFTW's SIMD alignment, plan unaligned.
 void SplitOperator::Impl::plan_transforms() {
   psi = allocate_complex(total, "ψ");
-  kick = allocate_complex(total, "e^{−iV dt/ħ}");
-  const unsigned inner_flags =
-      FFTW_MEASURE | ((n_in * sizeof(Complex)) % 64 == 0 ? 0u : FFTW_UNALIGNED);
+  kick = allocate_complex(total, "e^{−iV dt/2ħ}");
+  const bool measure = options.planner == FftwPlanner::kMeasure ||
+                       (options.planner == FftwPlanner::kAuto && total >= kMeasuredPlanPoints);
+  const unsigned effort = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+  const unsigned inner_flags = effort | ((n_in * sizeof(Complex)) % 64 == 0 ? 0u : FFTW_UNALIGNED);
   {
     FftwBuffer scratch = allocate_complex(n_in, "an FFT planning buffer");
     inner_forward = plan_interleaved(d_in, options.N, 1, FFTW_FORWARD, inner_flags, scratch.get(),
@@ -286,30 +287,34 @@ void SplitOperator::Impl::plan_transforms() {
   }
   if (d_out > 0) {
     for (int t = 0; t < threads; ++t) gather.push_back(allocate_complex(n_out * block, "a gather buffer"));
-    outer_forward = plan_interleaved(d_out, options.N, block, FFTW_FORWARD, FFTW_MEASURE,
+    outer_forward = plan_interleaved(d_out, options.N, block, FFTW_FORWARD, effort,
                                      gather[0].get(), "the outer forward transform");
-    outer_backward = plan_interleaved(d_out, options.N, block, FFTW_BACKWARD, FFTW_MEASURE,
+    outer_backward = plan_interleaved(d_out, options.N, block, FFTW_BACKWARD, effort,
                                       gather[0].get(), "the outer backward transform");
   }
   marginals.assign(static_cast<size_t>(threads) * d * N, 0.0);
   overlaps.assign(static_cast<size_t>(threads) * 2, 0.0);
 }
 
-// ⟨T⟩ and ⟨V⟩ of ψ₀, the kick, and ψ = φ₀.
+// ⟨T⟩ and ⟨V⟩ of ψ₀, the half kick, and ψ = φ₀.
 void SplitOperator::Impl::prepare_initial_state() {
-  // ⟨T⟩ through the full FFT: Σ|ψ̂|² ħ²|k|²/2m · dV/N^d.
-  fill_initial_state();
-  inner_pass(kForward);
-  double sum = 0.0;
-  if (d_out > 0) {
-    outer_pass(&sum);
-  } else {
-    for (int64_t c = 0; c < total; ++c) sum += std::norm(psi[c]) * energy_in[c];
+  // ⟨T⟩ = Σ_k |ψ̂_k|² ħ²|k|²/2m · dV/N^d of ψ₀ = Π_i g_i: ψ̂ is the product of the
+  // axes' DFTs ĝ_i and Σ_k |ĝ_i(k)|² = N/dx, so ⟨T⟩ = Σ_i Σ_k |ĝ_i(k)|² ħ²k²/2m · dx/N.
+  const auto factors = initial_factors();
+  double kinetic = 0.0;
+  for (int i = 0; i < d; ++i) {
+    for (int64_t m = 0; m < N; ++m) {
+      Complex transform(0.0, 0.0);
+      for (int64_t j = 0; j < N; ++j) {
+        transform += mul(factors[i][j], std::polar(1.0, -2.0 * M_PI * static_cast<double>((m * j) % N) / N));
+      }
+      kinetic += std::norm(transform) * hbar * hbar * k[m] * k[m] / (2.0 * mass);
+    }
   }
-  kinetic0 = sum * dV / static_cast<double>(total);
+  kinetic0 = kinetic * dx / static_cast<double>(N);
 
-  // ψ₀ again; ⟨V⟩, the kick, and φ₀ = e^{+iV dt/2ħ} ψ₀, chunk by chunk of V.
-  fill_initial_state();
+  // ψ₀; ⟨V⟩, h = e^{−iV dt/2ħ}, and φ₀ = h* ψ₀, chunk by chunk of V.
+  fill_initial_state(factors);
   const double dt = options.dt;
   double potential_sum = 0.0;
   Complex* p = psi.get();
@@ -319,23 +324,16 @@ void SplitOperator::Impl::prepare_initial_state() {
     for (int64_t i = 0; i < count; ++i) potential_sum += V[i] * std::norm(p[first + i]);
 #pragma omp parallel for num_threads(threads) schedule(static) if (count >= kParallelMinimum)
     for (int64_t i = 0; i < count; ++i) {
-      f[first + i] = std::polar(1.0, -V[i] * dt / hbar);
-      p[first + i] = mul(p[first + i], std::polar(1.0, 0.5 * V[i] * dt / hbar));
+      f[first + i] = std::polar(1.0, -0.5 * V[i] * dt / hbar);
+      p[first + i] = mul(p[first + i], std::conj(f[first + i]));
     }
   });
   potential0 = potential_sum * dV;
-  // a(t_n) = Σ ψ₀* ψ_n dV = Σ φ₀* φ_n dV: the half kicks' phases cancel.
-  if (options.autocorrelation) {
-    initial = allocate_complex(total, "ψ₀ for the autocorrelation");
-    Complex* a = initial.get();
-#pragma omp parallel for num_threads(threads) schedule(static) if (total >= kParallelMinimum)
-    for (int64_t i = 0; i < total; ++i) a[i] = std::conj(p[i]);
-  }
 }
 
 // ψ₀ = Π_i g_i(x_i), each g_i(x) = exp(−(x − μ_i)²/(4σ_i²)) e^{i m v_i x/ħ}
 // normalised on its axis (Σ|g_i|² dx = 1), so Σ|ψ₀|² dV = 1.
-void SplitOperator::Impl::fill_initial_state() {
+std::vector<std::vector<Complex>> SplitOperator::Impl::initial_factors() const {
   const InitialState& state = system.initial_state();
   std::vector<std::vector<Complex>> factors(d, std::vector<Complex>(N));
   for (int i = 0; i < d; ++i) {
@@ -349,6 +347,10 @@ void SplitOperator::Impl::fill_initial_state() {
     const double scale = 1.0 / std::sqrt(norm * dx);
     for (auto& value : factors[i]) value *= scale;
   }
+  return factors;
+}
+
+void SplitOperator::Impl::fill_initial_state(const std::vector<std::vector<Complex>>& factors) {
   // Products over the outer axes (0 … d_out−1) and the inner axes (d_out … d−1).
   const auto product = [&](int first_axis, int rank, int64_t count) {
     std::vector<Complex> values(count, Complex(1.0, 0.0));
@@ -368,75 +370,35 @@ void SplitOperator::Impl::fill_initial_state() {
   for (int64_t o = 0; o < n_out; ++o) {
     for (int64_t c = 0; c < n_in; ++c) p[o * n_in + c] = mul(outer[o], inner[c]);
   }
+  // a(t_n) = Σ ψ₀* ψ_n dV from the factors: no grid of ψ₀ to read at every step.
+  if (options.autocorrelation) {
+    initial_outer.resize(n_out);
+    initial_inner.resize(n_in);
+    std::transform(outer.begin(), outer.end(), initial_outer.begin(), [](Complex z) { return std::conj(z); });
+    std::transform(inner.begin(), inner.end(), initial_inner.begin(), [](Complex z) { return std::conj(z); });
+  }
   mixed = false;
   moments_known = false;
 }
 
 void SplitOperator::Impl::inner_pass(unsigned flags) {
   const bool accumulate = flags & kMoments;
-  const bool kicked = flags & kKick;
-  const bool overlap = accumulate && initial;
+  const bool overlap = accumulate && !initial_inner.empty();
+  if ((overlap || (flags & kKick)) && !kick) {
+    throw std::logic_error("SplitOperator: the half kick's memory is gone (after final_energy())");
+  }
   if (accumulate) std::fill(marginals.begin(), marginals.end(), 0.0);
   if (overlap) std::fill(overlaps.begin(), overlaps.end(), 0.0);
-  const int64_t rows = n_in / N;  // rows of the last axis in one block
 #pragma omp parallel num_threads(threads) if (n_out > 1 && total >= kParallelMinimum)
   {
-    double* marginal = marginals.data() + static_cast<int64_t>(omp_get_thread_num()) * d * N;
-    double* last = marginal + (d - 1) * N;
-    double overlap_re = 0.0, overlap_im = 0.0;
-    std::vector<int64_t> index(d, 0);  // multi-index of the current row
+    BlockSums sums;
+    sums.marginal = marginals.data() + static_cast<int64_t>(omp_get_thread_num()) * d * N;
+    sums.index.assign(d, 0);
 #pragma omp for schedule(static)
     for (int64_t o = 0; o < n_out; ++o) {
       Complex* p = psi.get() + o * n_in;
-      const Complex* f = kick.get() + o * n_in;
       if (flags & kInverse) inner_backward.execute(p);
-      if (accumulate || kicked) {
-        double block_sum = 0.0;
-        std::fill(index.begin() + d_out, index.end(), 0);
-        for (int64_t r = 0; r < rows; ++r) {
-          Complex* q = p + r * N;
-          const Complex* g = f + r * N;
-          if (overlap) {  // before the kick: q holds φ_n
-            const Complex* a = initial.get() + o * n_in + r * N;
-            for (int64_t j = 0; j < N; ++j) {
-              overlap_re += a[j].real() * q[j].real() - a[j].imag() * q[j].imag();
-              overlap_im += a[j].real() * q[j].imag() + a[j].imag() * q[j].real();
-            }
-          }
-          double row_sum = 0.0;
-          if (accumulate && kicked) {
-            for (int64_t j = 0; j < N; ++j) {
-              const double rho = std::norm(q[j]);
-              row_sum += rho;
-              last[j] += rho;
-              q[j] = mul(q[j], g[j]);
-            }
-          } else if (accumulate) {
-            for (int64_t j = 0; j < N; ++j) {
-              const double rho = std::norm(q[j]);
-              row_sum += rho;
-              last[j] += rho;
-            }
-          } else {
-            for (int64_t j = 0; j < N; ++j) q[j] = mul(q[j], g[j]);
-          }
-          if (accumulate) {
-            block_sum += row_sum;
-            for (int a = d_out; a < d - 1; ++a) marginal[a * N + index[a]] += row_sum;
-            for (int a = d - 2; a >= d_out; --a) {  // next row
-              if (++index[a] < N) break;
-              index[a] = 0;
-            }
-          }
-        }
-        if (accumulate) {
-          int64_t rest = o;
-          for (int a = d_out - 1; a >= 0; --a) {
-            marginal[a * N + rest % N] += block_sum;
-            rest /= N;
-          }
-        }
-      }
+      if (accumulate || (flags & kKick)) kick_and_measure(o, flags, sums);
       if (flags & kForward) {
         inner_forward.execute(p);
         if (flags & kKinetic) {
@@ -445,54 +407,85 @@ void SplitOperator::Impl::inner_pass(unsigned flags) {
       }
     }
     if (overlap) {
-      overlaps[2 * omp_get_thread_num()] = overlap_re;
-      overlaps[2 * omp_get_thread_num() + 1] = overlap_im;
+      overlaps[2 * omp_get_thread_num()] = sums.overlap.real();
+      overlaps[2 * omp_get_thread_num() + 1] = sums.overlap.imag();
     }
   }
 }
 
-void SplitOperator::Impl::outer_pass(double* energy) {
+// Block o of ψ in real space, row by row of the last axis, with h = e^{−iV dt/2ħ}:
+// |φ|² into the marginals, Σ ψ₀* ψ with ψ = h φ (Σ_c initial_inner[c] ψ[c]
+// per block, then × initial_outer[o]), and with kKick φ ← h (h φ) = e^{−iV dt/ħ} φ.
+void SplitOperator::Impl::kick_and_measure(int64_t o, unsigned flags, BlockSums& sums) const {
+  const bool accumulate = flags & kMoments;
+  const bool kicked = flags & kKick;
+  const bool overlap = accumulate && !initial_inner.empty();
+  Complex* p = psi.get() + o * n_in;
+  const Complex* f = kick ? kick.get() + o * n_in : nullptr;
+  double* last = sums.marginal + (d - 1) * N;
+  double block_sum = 0.0, overlap_re = 0.0, overlap_im = 0.0;
+  std::fill(sums.index.begin() + d_out, sums.index.end(), 0);
+  for (int64_t r = 0; r < n_in / N; ++r) {
+    Complex* q = p + r * N;
+    const Complex* h = f + r * N;
+    if (accumulate) {
+      double row_sum = 0.0;
+#pragma omp simd reduction(+ : row_sum)
+      for (int64_t j = 0; j < N; ++j) {
+        const double rho = std::norm(q[j]);
+        row_sum += rho;
+        last[j] += rho;
+      }
+      block_sum += row_sum;
+      for (int a = d_out; a < d - 1; ++a) sums.marginal[a * N + sums.index[a]] += row_sum;
+      for (int a = d - 2; a >= d_out; --a) {  // next row
+        if (++sums.index[a] < N) break;
+        sums.index[a] = 0;
+      }
+    }
+    if (overlap) {
+      const Complex* w = initial_inner.data() + r * N;
+#pragma omp simd reduction(+ : overlap_re, overlap_im)
+      for (int64_t j = 0; j < N; ++j) {
+        const Complex psi_n = mul(q[j], h[j]);
+        overlap_re += w[j].real() * psi_n.real() - w[j].imag() * psi_n.imag();
+        overlap_im += w[j].real() * psi_n.imag() + w[j].imag() * psi_n.real();
+        if (kicked) q[j] = mul(psi_n, h[j]);
+      }
+    } else if (kicked) {
+      for (int64_t j = 0; j < N; ++j) q[j] = mul(mul(q[j], h[j]), h[j]);
+    }
+  }
+  if (accumulate) {
+    int64_t rest = o;
+    for (int a = d_out - 1; a >= 0; --a) {
+      sums.marginal[a * N + rest % N] += block_sum;
+      rest /= N;
+    }
+  }
+  if (overlap) sums.overlap += mul(initial_outer[o], Complex(overlap_re, overlap_im));
+}
+
+void SplitOperator::Impl::outer_pass() {
   const int64_t blocks = n_in / block;
-  std::vector<double> partial(threads, 0.0);
 #pragma omp parallel num_threads(threads) if (total >= kParallelMinimum)
   {
     const int thread = omp_get_thread_num();
     Complex* g = gather[thread].get();
-    double sum = 0.0;
 #pragma omp for schedule(static)
     for (int64_t q = 0; q < blocks; ++q) {
       const int64_t c0 = q * block;
-      for (int64_t o = 0; o < n_out; ++o) {  // gather (plain loops: block is small)
-        const Complex* source = psi.get() + o * n_in + c0;
-        Complex* target = g + o * block;
-        for (int64_t b = 0; b < block; ++b) target[b] = source[b];
-      }
+      // Gather the (n_out, block) columns, one row per memcpy; scattered back below.
+      for (int64_t o = 0; o < n_out; ++o) std::memcpy(g + o * block, psi.get() + o * n_in + c0, block * sizeof(Complex));
       outer_forward.execute(g);
-      if (energy != nullptr) {
-        for (int64_t o = 0; o < n_out; ++o) {
-          for (int64_t b = 0; b < block; ++b) {
-            sum += std::norm(g[o * block + b]) * (energy_out[o] + energy_in[c0 + b]);
-          }
-        }
-        continue;
-      }
       for (int64_t o = 0; o < n_out; ++o) {
         const Complex phase = kinetic_out[o];
         Complex* row = g + o * block;
         for (int64_t b = 0; b < block; ++b) row[b] = mul(row[b], phase);
       }
       outer_backward.execute(g);
-      for (int64_t o = 0; o < n_out; ++o) {  // scatter
-        const Complex* source = g + o * block;
-        Complex* target = psi.get() + o * n_in + c0;
-        for (int64_t b = 0; b < block; ++b) target[b] = source[b];
-      }
+      for (int64_t o = 0; o < n_out; ++o) std::memcpy(psi.get() + o * n_in + c0, g + o * block, block * sizeof(Complex));
     }
-    partial[thread] = sum;
-  }
-  if (energy != nullptr) {
-    *energy = 0.0;
-    for (double value : partial) *energy += value;  // in thread order: deterministic
   }
 }
 
@@ -516,7 +509,7 @@ Moments SplitOperator::Impl::moments_from_marginals() const {
     result.sigma.push_back(std::sqrt(std::max(s2 / s0 - mean * mean, 0.0)));
     if (a == d - 1) result.norm = s0 * dV;
   }
-  if (initial) {
+  if (!initial_inner.empty()) {
     double re = 0.0, im = 0.0;
     for (int t = 0; t < threads; ++t) {  // in thread order: deterministic
       re += overlaps[2 * t];
@@ -599,7 +592,7 @@ Moments SplitOperator::advance() {
   if (measure) flags |= Impl::kMoments;
   s.inner_pass(flags);
   const Moments before = measure ? s.moments_from_marginals() : s.moments;
-  if (s.d_out > 0) s.outer_pass(nullptr);
+  if (s.d_out > 0) s.outer_pass();
   s.mixed = true;
   s.moments_known = false;
   ++s.step;

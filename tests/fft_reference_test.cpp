@@ -135,27 +135,43 @@ TEST(FftReference, CoherentStateMeanFollowsCosine) {
   }
 }
 
-// a(t_n), accumulated in the propagation's own pass, against the direct sum
-// Σ ψ₀* ψ_n dV over the ψ snapshots.
+// a(t_n), accumulated in the propagation's own pass from ψ₀'s per-axis
+// factors, against the direct sum Σ ψ₀* ψ_n dV over the ψ snapshots: d = 2, 3, 4
+// (one, two and four rows of the last axis per block; d = 3, 4 with a complex,
+// off-centre ψ₀).
 TEST(FftReference, AutocorrelationIsTheDirectSumOverTheGrid) {
+  struct Case {
+    std::string potential;
+    ParameterMap parameters;
+    int N;
+  };
+  const std::vector<Case> cases{
+      {"morse_chain", {{"d", 2}}, 32},
+      {"harmonic", {{"d", 3}, {"mean", 0.7}, {"phase", -1.5}, {"omega_1", 1.6}}, 16},
+      {"harmonic", {{"d", 4}, {"mean", -0.4}, {"phase", 0.8}, {"omega_2", 1.3}}, 10}};
+  for (const auto& c : cases) {
+    const auto system = make_system(c.potential, c.parameters);
+    auto options = small_options(c.N, 8.0, 0.6, 0.01);
+    options.save_psi_at = {0.0, 0.3, 0.6};
+    const auto result = solve_fft_reference(*system, options);
+    ASSERT_EQ(result.autocorrelation.size(), static_cast<size_t>(result.rows()));
+    const double dV = std::pow(16.0 / (c.N - 1), system->dim());
+    const auto& psi0 = result.snapshots[0];
+    for (size_t s = 0; s < result.snapshots.size(); ++s) {
+      Complex direct = 0.0;
+      for (size_t i = 0; i < psi0.size(); ++i) direct += std::conj(psi0[i]) * result.snapshots[s][i];
+      direct *= dV;
+      const Complex streamed = result.autocorrelation[result.snapshot_steps[s]];
+      EXPECT_LT(std::abs(streamed - direct), 1e-12) << system->label() << ", t = " << result.snapshot_times[s];
+    }
+    EXPECT_NEAR(result.autocorrelation[0].real(), 1.0, 1e-12) << system->label();
+    EXPECT_NEAR(result.autocorrelation[0].imag(), 0.0, 1e-12) << system->label();
+    EXPECT_LT(std::abs(result.autocorrelation.back()), 0.999) << system->label();  // it moved
+  }
+
   const auto system = make_system("morse_chain", {{"d", 2}});
   auto options = small_options(32, 8.0, 0.6, 0.01);
-  options.save_psi_at = {0.0, 0.3, 0.6};
   const auto result = solve_fft_reference(*system, options);
-  ASSERT_EQ(result.autocorrelation.size(), static_cast<size_t>(result.rows()));
-  const double dV = std::pow(16.0 / 31.0, 2);
-  const auto& psi0 = result.snapshots[0];
-  for (size_t s = 0; s < result.snapshots.size(); ++s) {
-    Complex direct = 0.0;
-    for (size_t i = 0; i < psi0.size(); ++i) direct += std::conj(psi0[i]) * result.snapshots[s][i];
-    direct *= dV;
-    const Complex streamed = result.autocorrelation[result.snapshot_steps[s]];
-    EXPECT_LT(std::abs(streamed - direct), 1e-12) << "t = " << result.snapshot_times[s];
-  }
-  EXPECT_NEAR(result.autocorrelation[0].real(), 1.0, 1e-12);
-  EXPECT_NEAR(result.autocorrelation[0].imag(), 0.0, 1e-12);
-  EXPECT_LT(std::abs(result.autocorrelation.back()), 0.999);  // it moved
-
   // Without it: the same moments bit for bit, no a(t), no "a" in the file.
   options.stepper.autocorrelation = false;
   const auto plain = solve_fft_reference(*system, options);
@@ -166,6 +182,32 @@ TEST(FftReference, AutocorrelationIsTheDirectSumOverTheGrid) {
   save_fft_reference(plain, path);
   EXPECT_FALSE(Npz::load(path).contains("a"));
   std::remove(path.c_str());
+}
+
+// FFTW_ESTIMATE and FFTW_MEASURE plans compute the same DFT: the same
+// propagation to round-off, whichever the planner (kAuto picks estimate here).
+TEST(FftReference, ThePlannerChangesNothingButRoundOff) {
+  const auto system = make_system("morse_chain", {{"d", 4}});
+  auto options = small_options(12, 8.0, 0.2, 0.01);
+  std::vector<FftResult> results;
+  for (const auto planner : {FftwPlanner::kAuto, FftwPlanner::kEstimate, FftwPlanner::kMeasure}) {
+    options.stepper.planner = planner;
+    results.push_back(solve_fft_reference(*system, options));
+  }
+  EXPECT_EQ(results[0].means, results[1].means);  // kAuto below kMeasuredPlanPoints is estimate
+  EXPECT_EQ(results[0].autocorrelation, results[1].autocorrelation);
+  const auto& estimate = results[1];
+  const auto& measure = results[2];
+  ASSERT_EQ(estimate.rows(), measure.rows());
+  for (size_t i = 0; i < estimate.means.size(); ++i) {
+    EXPECT_NEAR(estimate.means[i], measure.means[i], 1e-12);
+    EXPECT_NEAR(estimate.sigmas[i], measure.sigmas[i], 1e-12);
+  }
+  for (int64_t n = 0; n < estimate.rows(); ++n) {
+    EXPECT_LT(std::abs(estimate.autocorrelation[n] - measure.autocorrelation[n]), 1e-12);
+  }
+  EXPECT_NEAR(estimate.energies.back(), measure.energies.back(), 1e-12);
+  EXPECT_GT(std::abs(estimate.autocorrelation.back() - 1.0), 1e-3);  // it moved
 }
 
 // The coherent state's a(t) in closed form: Strang splitting's error, second order in dt.

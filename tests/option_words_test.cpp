@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bohmflow/baseline.hpp"
+#include "bohmflow/fft_reference.hpp"
 #include "bohmflow/fisher_loss.hpp"
 #include "bohmflow/sampling.hpp"
 #include "bohmflow/score_network.hpp"
@@ -29,6 +30,7 @@ TEST(OptionWords, EveryValueRoundTripsWithTheCheckpointSpellings) {
   EXPECT_EQ(round_trip<BaselineKind>(), (std::vector<std::string>{"minimum", "trap", "variational", "none"}));
   EXPECT_EQ(round_trip<CausticMeasure>(), (std::vector<std::string>{"det", "singular"}));
   EXPECT_EQ(round_trip<SamplingMethod>(), (std::vector<std::string>{"mc", "sobol", "gauss-hermite"}));
+  EXPECT_EQ(round_trip<FftwPlanner>(), (std::vector<std::string>{"auto", "estimate", "measure"}));
 }
 
 TEST(OptionWords, AnUnknownWordNamesTheOptionAndTheWords) {

@@ -22,15 +22,15 @@
 // the BohmianFlow reference solver, so results agree with it to round-off.
 //
 // How it is computed (split_operator.cpp): two half kicks in a row are one full
-// kick, so SplitOperator stores φ_n = e^{+iV dt/2ħ} ψ_n and steps φ_{n+1} =
-// F⁻¹ e^{−iħ|k|²dt/2m} F e^{−iV dt/ħ} φ_n; |φ_n|² = |ψ_n|², so the observables
-// come out of the same memory pass as the kick, and so does a(t_n) = Σ φ₀* φ_n dV
-// (the half kicks' phases cancel), from a stored copy of φ₀*. The d-dimensional FFT is split
+// kick, so SplitOperator stores φ_n = e^{+iV dt/2ħ} ψ_n and h = e^{−iV dt/2ħ}, and steps
+// φ_{n+1} = F⁻¹ e^{−iħ|k|²dt/2m} F h² φ_n; |φ_n|² = |ψ_n|², so the observables come out
+// of the same memory pass as the kick, and so does a(t_n) = Σ ψ₀* (h φ_n) dV, with ψ₀*
+// from its per-axis factors (no grid of it). The d-dimensional FFT is split
 // into the last ⌈d/2⌉ axes (contiguous blocks, transformed in cache together
 // with the kick) and the first ⌊d/2⌋ axes (gathered in column blocks,
 // transformed, multiplied by their kinetic phase and transformed back in
-// cache): two passes over ψ per step. Memory: ψ, e^{−iV dt/ħ} and φ₀*, N^d
-// complex128 each; V itself is never stored whole (it is evaluated in chunks).
+// cache): two passes over ψ per step. Memory: ψ and h, N^d complex128
+// each; V itself is never stored whole (it is evaluated in chunks).
 #pragma once
 
 #include <complex>
@@ -42,9 +42,25 @@
 #include <utility>
 #include <vector>
 
+#include "bohmflow/option_words.hpp"
+
 namespace bohmflow {
 
 class SystemDefinition;  // bohmflow/system.hpp
+
+// How much effort FFTW spends planning the transforms of a step.
+// FFTW_MEASURE times candidate algorithms (about 0.3 s at d = 4) and steps at
+// N = 64, d = 4 about 10% faster than FFTW_ESTIMATE's guess; at N = 32 the two
+// step alike, so measuring only costs (docs/performance.md, *The FFT reference*).
+enum class FftwPlanner { kAuto, kEstimate, kMeasure };
+template <>
+struct OptionWords<FftwPlanner> {
+  static constexpr const char* option = "fftw_planner";
+  static constexpr std::pair<FftwPlanner, const char*> words[] = {
+      {FftwPlanner::kAuto, "auto"}, {FftwPlanner::kEstimate, "estimate"}, {FftwPlanner::kMeasure, "measure"}};
+};
+// kAuto measures from this many grid points on (N = 64 at d = 4 is 2^24).
+constexpr int64_t kMeasuredPlanPoints = int64_t{1} << 22;
 
 // Grid and time step of one propagation.
 struct SplitOperatorOptions {
@@ -52,7 +68,8 @@ struct SplitOperatorOptions {
   double L = 8.0;      // half-width of the box [−L, L] per axis
   double dt = 0.01;    // Strang time step
   int threads = 0;     // OpenMP threads for every pass; 0: omp_get_max_threads()
-  bool autocorrelation = true;  // a(t_n) at every step: φ₀* kept, one more N^d complex128
+  bool autocorrelation = true;  // a(t_n) at every step, from ψ₀'s per-axis factors: no more memory
+  FftwPlanner planner = FftwPlanner::kAuto;  // kAuto: measure from kMeasuredPlanPoints grid points on
   void validate() const;  // std::invalid_argument naming the field, e.g. "SplitOperatorOptions::dt = -1: must be > 0"
 };
 
@@ -87,7 +104,7 @@ double split_operator_bytes(int d, const SplitOperatorOptions& options);
 // `system` must outlive the SplitOperator (V is re-evaluated for ψ snapshots).
 class SplitOperator {
  public:
-  // Builds the grid, the kinetic phases, e^{−iV dt/ħ}, the FFTW plans, ψ = ψ₀,
+  // Builds the grid, the kinetic phases, e^{−iV dt/2ħ}, the FFTW plans, ψ = ψ₀,
   // and ⟨T⟩, ⟨V⟩ of ψ₀. Throws std::invalid_argument for invalid options or a
   // system with d outside 1 … 6, std::runtime_error when ψ and the kick do not
   // fit in the available memory (checked before allocating).
@@ -117,7 +134,7 @@ class SplitOperator {
   std::vector<std::complex<double>> wavefunction();
   // ⟨H⟩ = ⟨T⟩ + ⟨V⟩ of ψ_n, through the full FFT of a copy of ψ_n.
   double energy();
-  // The same in e^{−iV dt/ħ}'s memory instead of a copy: no step can follow
+  // The same in e^{−iV dt/2ħ}'s memory instead of a copy: no step can follow
   // (advance() then throws std::logic_error).
   double final_energy();
   // |ψ_n|²: (N,)*d, C order.
