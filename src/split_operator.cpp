@@ -274,9 +274,7 @@ void SplitOperator::Impl::build_kinetic_phases() {
 void SplitOperator::Impl::plan_transforms() {
   psi = allocate_complex(total, "ψ");
   kick = allocate_complex(total, "e^{−iV dt/2ħ}");
-  const bool measure = options.planner == FftwPlanner::kMeasure ||
-                       (options.planner == FftwPlanner::kAuto && total >= kMeasuredPlanPoints);
-  const unsigned effort = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+  const unsigned effort = options.planner == FftwPlanner::kMeasure ? FFTW_MEASURE : FFTW_ESTIMATE;
   const unsigned inner_flags = effort | ((n_in * sizeof(Complex)) % 64 == 0 ? 0u : FFTW_UNALIGNED);
   {
     FftwBuffer scratch = allocate_complex(n_in, "an FFT planning buffer");

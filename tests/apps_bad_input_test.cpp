@@ -60,7 +60,7 @@ const BadInput kCases[] = {
      "--M-test 1000000000000: propagating"},
     {"FftGridTooLarge", "compute_fft_reference --d 6 --N 4096 --output {out}", "needs"},
     {"FftUnknownPlanner", "compute_fft_reference --d 1 --N 16 --fftw-planner fast --output {out}",
-     "--fftw-planner: fftw_planner 'fast': must be auto, estimate or measure"},
+     "--fftw-planner: fftw_planner 'fast': must be estimate or measure"},
     // Flags whose bounds are named without DBL_MAX's digits.
     {"TrainZeroFrequencies", TINY_TRAIN "--d 2 --M 8 --n-freq 0", "must be >= 1, got 0"},
     {"TrainWordChunk", TINY_TRAIN "--d 2 --M 8 --chunk lots", "--chunk: 'lots': expected auto or a number"},

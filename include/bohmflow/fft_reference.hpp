@@ -48,19 +48,16 @@ namespace bohmflow {
 
 class SystemDefinition;  // bohmflow/system.hpp
 
-// How much effort FFTW spends planning the transforms of a step.
-// FFTW_MEASURE times candidate algorithms (about 0.3 s at d = 4) and steps at
-// N = 64, d = 4 about 10% faster than FFTW_ESTIMATE's guess; at N = 32 the two
-// step alike, so measuring only costs (docs/performance.md, *The FFT reference*).
-enum class FftwPlanner { kAuto, kEstimate, kMeasure };
+// How FFTW plans the transforms of a step: FFTW_ESTIMATE's heuristics, or
+// FFTW_MEASURE's timed search (about 0.3 s at d = 4), which found no faster
+// step at N = 32 or 64 on a 2-core Xeon (docs/performance.md, *The FFT reference*).
+enum class FftwPlanner { kEstimate, kMeasure };
 template <>
 struct OptionWords<FftwPlanner> {
   static constexpr const char* option = "fftw_planner";
-  static constexpr std::pair<FftwPlanner, const char*> words[] = {
-      {FftwPlanner::kAuto, "auto"}, {FftwPlanner::kEstimate, "estimate"}, {FftwPlanner::kMeasure, "measure"}};
+  static constexpr std::pair<FftwPlanner, const char*> words[] = {{FftwPlanner::kEstimate, "estimate"},
+                                                                  {FftwPlanner::kMeasure, "measure"}};
 };
-// kAuto measures from this many grid points on (N = 64 at d = 4 is 2^24).
-constexpr int64_t kMeasuredPlanPoints = int64_t{1} << 22;
 
 // Grid and time step of one propagation.
 struct SplitOperatorOptions {
@@ -69,7 +66,7 @@ struct SplitOperatorOptions {
   double dt = 0.01;    // Strang time step
   int threads = 0;     // OpenMP threads for every pass; 0: omp_get_max_threads()
   bool autocorrelation = true;  // a(t_n) at every step, from ψ₀'s per-axis factors: no more memory
-  FftwPlanner planner = FftwPlanner::kAuto;  // kAuto: measure from kMeasuredPlanPoints grid points on
+  FftwPlanner planner = FftwPlanner::kEstimate;  // FFTW_ESTIMATE or FFTW_MEASURE
   void validate() const;  // std::invalid_argument naming the field, e.g. "SplitOperatorOptions::dt = -1: must be > 0"
 };
 
