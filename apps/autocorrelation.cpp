@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
     const auto steps = bohmflow::evenly_spaced_steps(trajectory.n_steps(), n_times);
     // The exact a at the same times, read before any work.
     auto exact = fft_path.empty() ? std::vector<std::complex<double>>{}
-                                        : bohmflow::apps::autocorrelation_at_steps(fft_path, "--fft-ref", steps,
-                                                                                   trajectory.dt, trajectory.T);
+                                  : bohmflow::apps::autocorrelation_at_steps(fft_path, "--fft-ref", steps,
+                                                                             trajectory.dt, trajectory.T);
     const auto points = bohmflow::initial_positions(*model.system, sampling);
     std::cout << "propagating " << points.describe << " with F, " << trajectory.n_steps() << " steps of "
               << trajectory.dt << ", " << model.system->label() << " (" << flags.describe() << ")\n";

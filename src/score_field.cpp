@@ -6,12 +6,29 @@
 #include <torch/torch.h>
 
 #include "bohmflow/fft_reference.hpp"
+#include "bohmflow/memory.hpp"
 #include "bohmflow/npz.hpp"
 #include "bohmflow/psi_snapshots.hpp"
 #include "bohmflow/score_network.hpp"
 #include "internal_checks.hpp"
 
 namespace bohmflow {
+namespace {
+
+// Points per network call: its activations stay a few hundred MB at any slice size.
+constexpr int64_t kSliceChunk = int64_t{1} << 14;
+
+// The slice's points and one time's score (d each), and s_i, s_j and ρ at every
+// time, float64: refused before any of it is allocated when it does not fit.
+void require_slice_fits(double n_i, double n_j, int d, size_t times) {
+  const double bytes = 8.0 * n_i * n_j * (2.0 * d + 3.0 * static_cast<double>(times));
+  require_memory(bytes, "compute_score_slice",
+                 "a slice of " + detail::format_number(n_i) + " × " + detail::format_number(n_j) + " points at " +
+                     std::to_string(times) + " time(s)",
+                 "lower ScoreSliceOptions::grid_N (score_field --grid-N) or give fewer times");
+}
+
+}  // namespace
 
 void ScoreSliceOptions::validate(int d) const {
   const std::string where = "ScoreSliceOptions";
@@ -58,7 +75,9 @@ ScoreSlice compute_score_slice(const ScoreNetImpl& network, const ScoreSliceOpti
               [psi](size_t a, size_t b) { return psi->times[a] < psi->times[b]; });
     snapshots.erase(std::unique(snapshots.begin(), snapshots.end()), snapshots.end());
     for (size_t k : snapshots) out.times.push_back(psi->times[k]);
+    require_slice_fits(static_cast<double>(out.gi.size()), static_cast<double>(out.gj.size()), d, out.times.size());
   } else {
+    require_slice_fits(options.grid_N, options.grid_N, d, options.times.size());
     out.gi = out.gj = grid_axis(options.grid_N, options.grid_L);
     out.times = options.times;
     std::sort(out.times.begin(), out.times.end());
@@ -70,7 +89,12 @@ ScoreSlice compute_score_slice(const ScoreNetImpl& network, const ScoreSliceOpti
   const int64_t n_i = static_cast<int64_t>(out.gi.size()), n_j = static_cast<int64_t>(out.gj.size());
   torch::NoGradGuard no_grad;
   for (size_t k = 0; k < out.times.size(); ++k) {
-    const auto s = network.score(points, out.times[k]).to(torch::kCPU, torch::kFloat64);
+    std::vector<torch::Tensor> parts;
+    for (int64_t first = 0; first < n_i * n_j; first += kSliceChunk) {
+      const auto chunk = points.slice(0, first, std::min(first + kSliceChunk, n_i * n_j));
+      parts.push_back(network.score(chunk, out.times[k]).to(torch::kCPU, torch::kFloat64));
+    }
+    const auto s = torch::cat(parts);
     out.s_i.push_back(s.select(1, out.di).reshape({n_i, n_j}).contiguous());
     out.s_j.push_back(s.select(1, out.dj).reshape({n_i, n_j}).contiguous());
     if (psi) {

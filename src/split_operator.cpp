@@ -150,7 +150,7 @@ double split_operator_bytes(int d, const SplitOperatorOptions& options) {
 struct SplitOperator::Impl {
   enum PassFlags : unsigned {
     kInverse = 1,   // inverse FFT over the inner axes first (ψ was mixed)
-    kMoments = 2,   // accumulate the marginals of |φ|² (and Σ φ₀* φ)
+    kMoments = 2,   // accumulate the marginals of |φ|² (and Σ ψ₀* ψ)
     kKick = 4,      // × h² = e^{−iV dt/ħ} (h the stored half kick)
     kForward = 8,   // forward FFT over the inner axes
     kKinetic = 16,  // × inner kinetic phase (after kForward)
@@ -193,7 +193,7 @@ struct SplitOperator::Impl {
   double dx = 0, dV = 0, hbar = 1, mass = 1;
   std::vector<Complex> kinetic_in, kinetic_out;  // (n_in), (n_out) phases; 1/N^d folded into one
   FftwBuffer psi, kick;                          // (N^d) φ_n and the half kick h = e^{−iV dt/2ħ}
-  std::vector<Complex> initial_outer, initial_inner;  // (n_out), (n_in) ψ₀* = initial_outer[o] · initial_inner[c]
+  std::vector<Complex> initial_outer, initial_inner;  // (n_out), (n_in): ψ₀* = initial_outer[o] initial_inner[c]
   std::vector<FftwBuffer> gather;                // per thread (n_out · block)
   Plan inner_forward, inner_backward, outer_forward, outer_backward;
   std::vector<double> marginals;                 // (threads, d, N) Σ|φ|² over all axes but one
@@ -224,7 +224,8 @@ void SplitOperator::Impl::build_grid() {
   }
   N = options.N;
   require_memory(split_operator_bytes(d, options), "SplitOperator",
-                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) + " points (ψ and e^{−iV dt/2ħ}, complex128 each)",
+                 "a grid of " + std::to_string(N) + "^" + std::to_string(d) +
+                     " points (ψ and e^{−iV dt/2ħ}, complex128 each)",
                  kSmallerGrid);
   total = power(N, d);
   threads = options.threads > 0 ? options.threads : omp_get_max_threads();
@@ -299,13 +300,13 @@ void SplitOperator::Impl::prepare_initial_state() {
   // ⟨T⟩ = Σ_k |ψ̂_k|² ħ²|k|²/2m · dV/N^d of ψ₀ = Π_i g_i: ψ̂ is the product of the
   // axes' DFTs ĝ_i and Σ_k |ĝ_i(k)|² = N/dx, so ⟨T⟩ = Σ_i Σ_k |ĝ_i(k)|² ħ²k²/2m · dx/N.
   const auto factors = initial_factors();
+  std::vector<Complex> twiddle(N);  // e^{−2πi j/N}
+  for (int64_t j = 0; j < N; ++j) twiddle[j] = std::polar(1.0, -2.0 * M_PI * static_cast<double>(j) / N);
   double kinetic = 0.0;
   for (int i = 0; i < d; ++i) {
     for (int64_t m = 0; m < N; ++m) {
       Complex transform(0.0, 0.0);
-      for (int64_t j = 0; j < N; ++j) {
-        transform += mul(factors[i][j], std::polar(1.0, -2.0 * M_PI * static_cast<double>((m * j) % N) / N));
-      }
+      for (int64_t j = 0; j < N; ++j) transform += mul(factors[i][j], twiddle[(m * j) % N]);
       kinetic += std::norm(transform) * hbar * hbar * k[m] * k[m] / (2.0 * mass);
     }
   }
@@ -474,7 +475,9 @@ void SplitOperator::Impl::outer_pass() {
     for (int64_t q = 0; q < blocks; ++q) {
       const int64_t c0 = q * block;
       // Gather the (n_out, block) columns, one row per memcpy; scattered back below.
-      for (int64_t o = 0; o < n_out; ++o) std::memcpy(g + o * block, psi.get() + o * n_in + c0, block * sizeof(Complex));
+      for (int64_t o = 0; o < n_out; ++o) {
+        std::memcpy(g + o * block, psi.get() + o * n_in + c0, block * sizeof(Complex));
+      }
       outer_forward.execute(g);
       for (int64_t o = 0; o < n_out; ++o) {
         const Complex phase = kinetic_out[o];
@@ -482,7 +485,9 @@ void SplitOperator::Impl::outer_pass() {
         for (int64_t b = 0; b < block; ++b) row[b] = mul(row[b], phase);
       }
       outer_backward.execute(g);
-      for (int64_t o = 0; o < n_out; ++o) std::memcpy(psi.get() + o * n_in + c0, g + o * block, block * sizeof(Complex));
+      for (int64_t o = 0; o < n_out; ++o) {
+        std::memcpy(psi.get() + o * n_in + c0, g + o * block, block * sizeof(Complex));
+      }
     }
   }
 }

@@ -86,6 +86,36 @@ TEST(ScoreField, SliceIsTheNetworkScoreAtTheSlicePoints) {
   }
 }
 
+// A slice larger than one network call (2^14 points) is evaluated in pieces:
+// the same numbers as one call on all of its points.
+TEST(ScoreField, ALargeSliceIsTheOneCallScore) {
+  const auto model = load_model(kCheckpoint);
+  ScoreSliceOptions options;
+  options.times = {0.5};
+  options.grid_N = 150;  // 22 500 points
+  options.grid_L = 3.0;
+  const auto slice = compute_score_slice(*model.network, options);
+  const auto axis = grid_axis(150, 3.0);
+  const auto points = slice_points(4, 0, 1, axis, axis);
+  torch::NoGradGuard no_grad;
+  const auto s = model.network->score(points, 0.5);
+  EXPECT_LT((slice.s_i[0].reshape(-1) - s.select(1, 0)).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((slice.s_j[0].reshape(-1) - s.select(1, 1)).abs().max().item<double>(), 1e-12);
+}
+
+// A slice that cannot fit is refused before its axes are allocated, naming the option.
+TEST(ScoreField, ASliceBeyondMemoryIsRefusedNamingGridN) {
+  const auto model = load_model(kCheckpoint);
+  ScoreSliceOptions options;
+  options.grid_N = 2000000000;
+  try {
+    compute_score_slice(*model.network, options);
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("grid_N (score_field --grid-N)"), std::string::npos) << error.what();
+  }
+}
+
 TEST(ScoreField, OptionsNameTheBrokenField) {
   ScoreSliceOptions options;
   options.dims = {1, 1};
