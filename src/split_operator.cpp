@@ -78,6 +78,18 @@ void for_each_potential_chunk(const SystemDefinition& system, const std::vector<
     const int64_t b = std::min(N, a + rows_per_chunk);
     axes[0].assign(axis.begin() + a, axis.begin() + b);
     const std::vector<double> values = system.potential_on_grid(axes, threads);
+    const auto bad = std::find_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
+    if (bad != values.end()) {
+      // The grid point, from its flat C-order index.
+      int64_t rest = a * row + (bad - values.begin());
+      std::string point;
+      for (int i = d - 1; i >= 0; --i) {
+        point = format_number(axis[rest % N]) + (i == d - 1 ? "" : ", ") + point;
+        rest /= N;
+      }
+      throw std::invalid_argument("SplitOperator: " + system.label() + ": V = " + format_number(*bad) +
+                                  " at x = (" + point + "); the FFT reference needs a finite V on the grid");
+    }
     fn(a * row, values);
   }
 }

@@ -483,6 +483,7 @@ Options apply_overrides(const std::string& system, const ParameterMap& overrides
                         Setter set) {
   for (const auto& [key, value] : overrides) {
     if (key == "d") continue;  // read first, since vector parameters need it
+    require(std::isfinite(value), system, "parameter '" + key + "' = " + format_number(value) + " must be finite");
     if (!set(options, key, value)) {
       throw std::invalid_argument(system + ": unknown parameter '" + key + "'");
     }

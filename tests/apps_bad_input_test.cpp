@@ -59,6 +59,9 @@ const BadInput kCases[] = {
      "--M-test 1000000000000 --data-out {out}",
      "--M-test 1000000000000: propagating"},
     {"FftGridTooLarge", "compute_fft_reference --d 6 --N 4096 --output {out}", "needs"},
+    {"FftInfiniteBeta", "compute_fft_reference --beta inf --N 8 --output {out}",
+     "morse_chain: parameter 'beta' = inf must be finite"},
+    {"FftOverflowingPotential", "compute_fft_reference --d 1 --beta 1000 --N 8 --output {out}", "V = inf at x = (-8)"},
     {"FftUnknownPlanner", "compute_fft_reference --d 1 --N 16 --fftw-planner fast --output {out}",
      "--fftw-planner: fftw_planner 'fast': must be estimate or measure"},
     // Flags whose bounds are named without DBL_MAX's digits.

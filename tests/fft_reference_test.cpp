@@ -205,6 +205,18 @@ TEST(FftReference, ThePlannerChangesNothingButRoundOff) {
   EXPECT_GT(std::abs(estimate.autocorrelation.back() - 1.0), 1e-3);  // it moved
 }
 
+// A V that overflows on the grid is refused, naming the point: e^{−β x} at
+// x = −8 with β = 1000 is inf (the Morse chain's parameters are all finite).
+TEST(FftReference, ANonFinitePotentialOnTheGridNamesThePoint) {
+  const auto system = make_system("morse_chain", {{"d", 2}, {"beta", 1000.0}});
+  try {
+    solve_fft_reference(*system, small_options(8, 8.0, 0.1, 0.01));
+    FAIL() << "an infinite V was propagated";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("V = inf at x = (-8, -8)"), std::string::npos) << e.what();
+  }
+}
+
 // The coherent state's a(t) in closed form: Strang splitting's error, second order in dt.
 TEST(FftReference, CoherentStateAutocorrelationMatchesTheClosedFormToSecondOrder) {
   const CoherentState state;

@@ -195,6 +195,20 @@ TEST(Potentials, RegistryRejectsUnknownNamesAndParameters) {
   }
   EXPECT_THROW(make_system("harmonic", {{"d", 2}, {"omega_2", 1.0}}), std::invalid_argument);
   EXPECT_THROW(make_system("double_well", {{"d", 1.5}}), std::invalid_argument);
+  // Every value finite, in every system: inf passes "> 0" but not this.
+  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{
+           {"morse_chain", "beta"}, {"harmonic", "omega_0"}, {"double_well", "a"}, {"henon_heiles", "lam"},
+           {"interacting_bosons", "g"}}) {
+    for (const double bad : {INFINITY, -INFINITY, NAN}) {
+      try {
+        make_system(name, {{key, bad}});
+        FAIL() << name << " accepted " << key << " = " << bad;
+      } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("parameter '" + key + "' = "), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("must be finite"), std::string::npos) << e.what();
+      }
+    }
+  }
 }
 
 TEST(Potentials, ParametersRebuildAnEqualSystem) {
