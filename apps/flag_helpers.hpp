@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -57,5 +58,15 @@ inline CLI::Validator lower_bound(double low, bool inclusive) {
 }
 inline CLI::Validator at_least(double low) { return lower_bound(low, true); }
 inline CLI::Validator above(double low) { return lower_bound(low, false); }
+// A check that a number is finite (CLI11 reads "nan" and "inf" as numbers).
+inline CLI::Validator finite() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+        return std::isfinite(value) ? std::string() : "must be finite, got " + text;
+      },
+      "finite");
+}
 
 }  // namespace bohmflow::apps

@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--output", output, "NPZ with E, sigma, window, T, hbar")->required();
   bohmflow::apps::add_word_option(app, "--window", options.window, "w(t): cos2 is cos^2(pi t / 2T)");
-  app.add_option("--E-min", options.E_min, "first energy (default 0)");
-  app.add_option("--E-max", options.E_max, "last energy (default 2 <H>)");
+  app.add_option("--E-min", options.E_min, "first energy (default 0)")->check(bohmflow::apps::finite());
+  app.add_option("--E-max", options.E_max, "last energy (default 2 <H>)")->check(bohmflow::apps::finite());
   app.add_option("--n-E", options.n_E, "energies, both ends included")->capture_default_str();
   app.add_option("--hbar", hbar, "hbar (default: the file's)")->check(bohmflow::apps::above(0));
   return bohmflow::apps::run_app(app, argc, argv, [&] {

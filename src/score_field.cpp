@@ -1,6 +1,7 @@
 #include "bohmflow/score_field.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -33,6 +34,10 @@ void require_slice_fits(double n_i, double n_j, int d, size_t times) {
 void ScoreSliceOptions::validate(int d) const {
   const std::string where = "ScoreSliceOptions";
   detail::require(!times.empty(), where + "::times", "give at least one time");
+  for (double t : times) {
+    detail::require(std::isfinite(t) && t >= 0, where + "::times",
+                    "t = " + detail::format_number(t) + ": must be finite and >= 0");
+  }
   detail::require(dims.size() == 2, where + "::dims", "give exactly two axes");
   for (int axis : dims) {
     detail::require(axis >= 0 && axis < d, where + "::dims",
