@@ -31,6 +31,13 @@ namespace {
 using detail::format_number;
 using detail::require;
 
+bool all_finite(const std::vector<torch::Tensor>& tensors) {
+  for (const auto& t : tensors) {
+    if (!torch::isfinite(t).all().item<bool>()) return false;
+  }
+  return true;
+}
+
 // The generator's state as int64 words (checkpoints store it that way) and back.
 std::vector<int64_t> generator_words(const torch::Generator& generator) {
   const auto bytes = generator.get_state().contiguous();
@@ -153,13 +160,18 @@ detail::TrainingDiagnostics detail::training_diagnostics(const System& system, c
                                          const torch::Tensor& x0, const TrajectoryOptions& trajectory,
                                          const FisherLossOptions& loss) {
   const auto path = propagate(system, network, x0, trajectory, /*with_F=*/true);
+  TrainingDiagnostics out;
+  if (!torch::isfinite(path.F).all().item<bool>()) {  // a diverged network: no SVD of NaN
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    out.E_mean = out.E_std = out.min_abs_det_F = out.min_singular_F = out.masked_fraction = nan;
+    return out;
+  }
   const int64_t n_steps = trajectory.n_steps();
   const int64_t stride = std::max<int64_t>(1, n_steps / 30);
   std::vector<int64_t> steps;
   for (int64_t n = 0; n <= n_steps; n += stride) steps.push_back(n);
   const auto energy = ensemble_moments(path, steps).energy;  // (K) ensemble means
   const auto abs_det = torch::det(path.F).abs();       // (K, M)
-  TrainingDiagnostics out;
   out.E_mean = energy.mean().item<double>();
   out.E_std = energy.std(/*unbiased=*/false).item<double>();
   out.min_abs_det_F = abs_det.min().item<double>();
@@ -433,6 +445,13 @@ TrainingResult Trainer::run(std::ostream& log, const std::function<bool()>& stop
                                               : "last good checkpoint: " + last_written));
     }
     adam_.step(parameters_, gradients, lr_);
+    if (!all_finite(parameters_)) {
+      return finish(TrainingResult::Outcome::kNonFinite,
+                    "non-finite parameters after the update of epoch " + std::to_string(epoch_ + 1) +
+                        " (lr=" + format_number(lr_) + "): stopped, the update not written; " +
+                        (last_written.empty() ? "no checkpoint was written in this run"
+                                              : "last good checkpoint: " + last_written));
+    }
     ++epoch_;
     losses_.push_back(loss);
     lr_ = plateau_.update(losses_, lr_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -23,6 +24,14 @@ void TrajectoryOptions::validate() const {
   if (!(T >= dt) || !std::isfinite(T)) {
     throw std::invalid_argument("TrajectoryOptions::T = " + std::to_string(T) +
                                 ": must be finite and >= dt");
+  }
+  // Far beyond any run, and below where floor(T/dt) stops fitting an int64.
+  constexpr double kMaxSteps = 1e9;
+  if (!(T / dt <= kMaxSteps)) {
+    std::ostringstream message;
+    message << "TrajectoryOptions: T/dt = " << T / dt << " leapfrog steps (T = " << T << ", dt = " << dt
+            << "): at most " << kMaxSteps;
+    throw std::invalid_argument(message.str());
   }
 }
 

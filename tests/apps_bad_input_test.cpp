@@ -68,6 +68,8 @@ const BadInput kCases[] = {
     {"TrainZeroFrequencies", TINY_TRAIN "--d 2 --M 8 --n-freq 0", "must be >= 1, got 0"},
     {"TrainWordChunk", TINY_TRAIN "--d 2 --M 8 --chunk lots", "--chunk: 'lots': expected auto or a number"},
     {"TrainZeroTime", TINY_TRAIN "--d 2 --M 8 --T 0", "must be > 0, got 0"},
+    {"TrainDivergingRate", TINY_TRAIN "--d 2 --M 8 --lr 1e300", "non-finite loss at epoch 2"},
+    {"TrainEndlessTime", TINY_TRAIN "--d 2 --M 8 --T 1e300", "leapfrog steps (T = 1e+300, dt = 0.01): at most 1e+09"},
     // Outputs that cannot be written are found before the work.
     {"TrainUnwritableCheckpoint", "train --d 2 --M 8 --T 0.05 --checkpoint-path {bad}/garbage.npz/run.npz",
      "--checkpoint-path '"},

@@ -67,7 +67,7 @@ struct TrainingResult {
   enum class Outcome {
     kCompleted,    // all epochs done; final checkpoint written
     kInterrupted,  // stop requested; checkpoint of the last finished epoch written
-    kNonFinite,    // loss or gradient not finite: stopped before the update, nothing written
+    kNonFinite,    // loss, gradient or updated parameters not finite: stopped, nothing written
   };
   Outcome outcome = Outcome::kCompleted;
   int64_t epoch = 0;       // epochs trained in total (including resumed ones)
