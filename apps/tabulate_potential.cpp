@@ -33,9 +33,12 @@ int main(int argc, char** argv) {
   app.add_option("--N", grid.N, "grid points per axis, linspace(-L, L, N)")
       ->capture_default_str()
       ->check(bohmflow::apps::at_least(2));
-  app.add_option("--L", grid.L, "half-width of the box")->capture_default_str()->check(bohmflow::apps::above(0));
+  app.add_option("--L", grid.L, "half-width of the box")
+      ->capture_default_str()
+      ->check(bohmflow::apps::above(0) & bohmflow::apps::finite());
   app.add_option("--threads", grid.threads, "OpenMP threads for a built-in system (0: all cores)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bohmflow::apps::at_least(0));
   app.add_option("-o,--output", output, "grid NPZ (axis_0 … axis_{d-1}, V, and the system's hbar, mass, initial_*)")
       ->required();
   return bohmflow::apps::run_app(app, argc, argv, [&] {

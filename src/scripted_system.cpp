@@ -304,8 +304,10 @@ ScriptedSystem::ScriptedSystem(const ScriptedSystemOptions& options)
   }
   if (!torch::isfinite(V).all().item<bool>() || !torch::isfinite(g).all().item<bool>()) {
     std::ostringstream out;
-    out << "V or its gradient is not finite at the initial mean (V = " << V[0].item<double>() << ", grad V = "
-        << c10::str(g) << ")";
+    out << "V or its gradient is not finite at the initial mean (V = " << V[0].item<double>() << ", grad V = (";
+    const auto gradient = g[0].to(torch::kCPU);
+    for (int64_t i = 0; i < gradient.size(0); ++i) out << (i ? ", " : "") << gradient[i].item<double>();
+    out << "))";
     module_->fail(out.str());
   }
 }

@@ -58,6 +58,7 @@ const BadInput kCases[] = {
      "fig4_moments --checkpoint {src}/checkpoints/morse_d4.npz --fft-ref {src}/data/fft_ref_morse_d4.npz "
      "--M-test 1000000000000 --data-out {out}",
      "--M-test 1000000000000: propagating"},
+    {"TabulateInfiniteBox", "tabulate_potential --N 8 --L inf -o {out}", "--L: must be finite, got inf"},
     {"FftGridTooLarge", "compute_fft_reference --d 6 --N 4096 --output {out}", "needs"},
     {"FftInfiniteBeta", "compute_fft_reference --beta inf --N 8 --output {out}",
      "morse_chain: parameter 'beta' = inf must be finite"},
@@ -145,7 +146,7 @@ const BadInput kCases[] = {
      "forward(x) failed on a (2, 2) float64 input"},
     {"TrainScriptNotFiniteAtTheMean",
      TINY_TRAIN "--potential script --potential-file " SCRIPT("not_finite") " --d 2 --initial-mean 0",
-     "not finite at the initial mean"},
+     "not finite at the initial mean (V = -inf, grad V = ("},
     {"TrainScriptWithoutMean", TINY_TRAIN "--potential script --potential-file " SCRIPT("henon_heiles") " --d 2",
      "the initial mean is required"},
     {"TrainScriptIndefiniteTrap",
