@@ -8,7 +8,7 @@
 //   Harmonic      V = Σ_i ½ m ω_i² (x_i − a_i)²
 //   Interacting bosons (DSM's benchmark, arXiv 2305.19685)
 //                 V = Σ_i ½ m ω² x_i² + Σ_{i<j} g/(2√(2π s₂)) exp(−(x_i − x_j)²/(2 s₂))
-//
+//   Hénon–Heiles  V = Σ_i ½ x_i² + λ Σ_i (x_i² x_{i+1} − x_{i+1}³/3);  any V: scripted_system.hpp
 // Initial state: ψ₀(x) ∝ Π_i exp(−(x_i − μ_i)²/(4σ_i²)) · e^{i c·x}, so that
 // |ψ₀|² is the product Gaussian N(μ, diag σ²) and every particle starts with
 // the Bohmian velocity v₀ = ħ c / m.
