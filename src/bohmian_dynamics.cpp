@@ -21,6 +21,8 @@ BohmianForce bohmian_force(const System& system, const ScoreNetImpl& network,
     throw std::invalid_argument("bohmian_force: needs at least ScoreOrder::kForce");
   }
   const auto D = network.derivatives(x, t, order);
+  const auto V = system.potential_derivatives(
+      x, order == ScoreOrder::kForce ? 1 : order == ScoreOrder::kJacobian ? 2 : 3);
   const double m = system.mass();
   const double c = system.hbar() * system.hbar() / (4.0 * m);
   const auto& s = D.score;
@@ -31,23 +33,20 @@ BohmianForce bohmian_force(const System& system, const ScoreNetImpl& network,
   out.quantum = quantum_potential(system, D);
   const auto S_s = torch::matmul(S, s.unsqueeze(-1)).squeeze(-1);
   const auto grad_Q = -c * (D.grad_lap + S_s);
-  out.acceleration = -(system.gradient(x) + grad_Q) / m;
+  out.acceleration = -(V.gradient + grad_Q) / m;
   if (order == ScoreOrder::kForce) return out;
 
   const auto K = torch::einsum("pi,pikl->pkl", {s, D.third});
   const auto hess_Q = -c * (D.hess_lap + torch::matmul(S, S) + K);
-  out.jacobian = -(system.hessian(x) + hess_Q) / m;
+  out.jacobian = -(V.hessian + hess_Q) / m;
   if (order == ScoreOrder::kJacobian) return out;
 
-  const int64_t M = x.size(0), d = x.size(1);
-  const auto identity = torch::eye(d, x.options()).expand({M, d, d});
-  const auto third_V = system.hessian_directional(x, identity);  // [p, j, k, l] = ∂_j∂_k∂_l V
   const auto& T3 = D.third;
   const auto grad_hess_Q =
       -c * (D.grad3_lap + torch::einsum("pjki,pil->pjkl", {T3, S}) +
             torch::einsum("pki,pjil->pjkl", {S, T3}) + torch::einsum("pji,pikl->pjkl", {S, T3}) +
             D.third_s);
-  out.jacobian_gradient = -(third_V + grad_hess_Q) / m;
+  out.jacobian_gradient = -(V.third + grad_hess_Q) / m;
   return out;
 }
 

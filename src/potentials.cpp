@@ -53,6 +53,17 @@ System::System(std::shared_ptr<const SystemDefinition> definition)
 
 std::unique_ptr<System> System::copy() const { return make_system(name(), parameters()); }
 
+PotentialDerivatives System::potential_derivatives(const torch::Tensor& x, int order) const {
+  PotentialDerivatives out;
+  out.gradient = gradient(x);
+  if (order >= 2) out.hessian = hessian(x);
+  if (order >= 3) {
+    const int64_t M = x.size(0), d = x.size(1);
+    out.third = hessian_directional(x, torch::eye(d, x.options()).expand({M, d, d}));
+  }
+  return out;
+}
+
 // s₀(x) = −(x − μ)/σ²
 torch::Tensor System::initial_score(const torch::Tensor& x) const {
   const auto mean = as_row(initial_state().mean, x);

@@ -358,4 +358,27 @@ torch::Tensor ScriptedSystem::hessian_directional(const torch::Tensor& x, const 
   return grad_of(W.diagonal(0, 2, 3), X, outer);                               // [p, j, k, l] = ∂_l∂_k∂_u V
 }
 
+// Order 3 on d² copies: G[p, j, k, i] = ∂_i V; Σ G[p, j, k, j] differentiated
+// gives W[p, j, k, l] = ∂_l∂_j V (the Hessian in every k); Σ W[p, j, k, k]
+// differentiated gives ∂_l∂_k∂_j V. Order 2 as hessian() does, keeping its G.
+PotentialDerivatives ScriptedSystem::potential_derivatives(const torch::Tensor& x, int order) const {
+  if (order < 2) return {gradient(x), {}, {}};
+  check_positions(x, dim(), source());
+  const bool outer = outer_graph({x});
+  torch::AutoGradMode enable(true);
+  const int64_t d = dim();
+  const auto kept = [outer](const torch::Tensor& t) { return outer ? t : t.detach(); };
+  if (order == 2) {
+    const auto X = copies_of(x, {d}, outer);                   // [p, k, :] = x_p
+    const auto G = grad_of(module_->values(X), X, true);        // [p, k, i] = ∂_i V
+    const auto H = grad_of(G.diagonal(0, 1, 2), X, outer);      // [p, k, l] = ∂_l∂_k V
+    return {kept(G.select(1, 0)), H, {}};
+  }
+  const auto X = copies_of(x, {d, d}, outer);                   // [p, j, k, :] = x_p
+  const auto G = grad_of(module_->values(X), X, true);          // [p, j, k, i] = ∂_i V
+  const auto W = grad_of(G.diagonal(0, 1, 3), X, true);         // [p, j, k, l] = ∂_l∂_j V
+  const auto T = grad_of(W.diagonal(0, 2, 3), X, outer);        // [p, j, k, l] = ∂_l∂_k∂_j V
+  return {kept(G.select(1, 0).select(1, 0)), kept(W.select(2, 0)), T};
+}
+
 }  // namespace bohmflow

@@ -68,6 +68,15 @@ TEST_P(ScriptedAgainstBuiltIn, EveryDerivativeAgreesTo1e12) {
   // The identity directions, as the Bohmian dynamics ask for ∂_j∂_k∂_l V.
   const auto I = torch::eye(d, torch::kFloat64).expand({9, d, d});
   EXPECT_LT(relative_error(script.hessian_directional(x, I), builtin->hessian_directional(x, I)), 1e-12);
+  // The fused call the Bohmian force makes, orders 1 to 3, against the built-in's.
+  for (const int order : {1, 2, 3}) {
+    const auto fused = script.potential_derivatives(x, order);
+    EXPECT_LT(relative_error(fused.gradient, builtin->gradient(x)), 1e-12) << order;
+    EXPECT_EQ(fused.hessian.defined(), order >= 2);
+    EXPECT_EQ(fused.third.defined(), order >= 3);
+    if (order >= 2) EXPECT_LT(relative_error(fused.hessian, builtin->hessian(x)), 1e-12) << order;
+    if (order >= 3) EXPECT_LT(relative_error(fused.third, builtin->hessian_directional(x, I)), 1e-12);
+  }
   // V on a grid, as the tabulation evaluates it.
   const std::vector<std::vector<double>> axes(d, {-0.5, 0.25, 1.0});
   const auto a = script.potential_on_grid(axes), b = builtin->potential_on_grid(axes);
@@ -99,9 +108,19 @@ TEST(ScriptedSystem, DerivativesAreDifferentiableLikeTheBuiltIns) {
     return torch::autograd::grad({y}, {x})[0];
   };
   EXPECT_LT(relative_error(through(script), through(*builtin)), 1e-11);
+  // The fused derivatives too, each of them.
+  const auto fused = [&](const System& system) {
+    const auto x = x0.clone().requires_grad_(true);
+    const auto D = system.potential_derivatives(x, 3);
+    const auto y = (D.third * W).sum() + D.hessian.square().sum() + D.gradient.pow(3).sum();
+    return torch::autograd::grad({y}, {x})[0];
+  };
+  EXPECT_LT(relative_error(fused(script), fused(*builtin)), 1e-11);
   // Without a graph around them, nothing keeps one.
   torch::NoGradGuard no_grad;
   EXPECT_FALSE(script.hessian_directional(x0, U).requires_grad());
+  const auto D = script.potential_derivatives(x0, 3);
+  EXPECT_FALSE(D.gradient.requires_grad() || D.hessian.requires_grad() || D.third.requires_grad());
 }
 
 // A linear V: its gradient is constant, so the higher derivatives have no graph at all.

@@ -19,6 +19,12 @@ namespace bohmflow {
 // A system with V's derivatives. Its identity (name, parameters, ħ, m, ψ₀,
 // V at a point) is the SystemDefinition it was built from, so a System goes
 // wherever a SystemDefinition does (the FFT reference).
+struct PotentialDerivatives {
+  torch::Tensor gradient;  // (M, d) ∇V
+  torch::Tensor hessian;   // (M, d, d) ∇²V (order ≥ 2)
+  torch::Tensor third;     // (M, d, d, d) [p, j, k, l] = ∂_j∂_k∂_l V (order 3)
+};
+
 class System : public SystemDefinition {
  public:
   std::string name() const final { return definition_->name(); }
@@ -45,6 +51,11 @@ class System : public SystemDefinition {
   // Returns (M, n, d, d): entry [p, j, k, l] = Σ_i ∂_i∂_k∂_l V(x_p) U[p, i, j],
   // the derivative of the Hessian along the j-th direction.
   virtual torch::Tensor hessian_directional(const torch::Tensor& x, const torch::Tensor& U) const = 0;
+  // ∇V and, with `order` 2 or 3, ∇²V and ∇³V at x (M, d), for the Bohmian
+  // force and its Jacobians: by default gradient(), hessian() and
+  // hessian_directional(x, I); a system whose derivatives share one chain (a
+  // TorchScript module's autograd) computes them together.
+  virtual PotentialDerivatives potential_derivatives(const torch::Tensor& x, int order) const;
 
   // Exact score of |ψ₀|²: s₀(x) = −(x − μ)/σ². x: (M, d) → (M, d).
   torch::Tensor initial_score(const torch::Tensor& x) const;
