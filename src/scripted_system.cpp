@@ -334,15 +334,7 @@ torch::Tensor ScriptedSystem::gradient(const torch::Tensor& x) const {
   return grad_of(module_->values(X), X, outer);
 }
 
-// With d copies of x, Σ_k ∂_k V(copy k) differentiated in copy k gives row k of ∇²V.
-torch::Tensor ScriptedSystem::hessian(const torch::Tensor& x) const {
-  check_positions(x, dim(), source());
-  const bool outer = outer_graph({x});
-  torch::AutoGradMode enable(true);
-  const auto X = copies_of(x, {dim()}, outer);                // [p, k, :] = x_p
-  const auto G = grad_of(module_->values(X), X, true);        // [p, k, i] = ∂_i V
-  return grad_of(G.diagonal(0, 1, 2), X, outer);              // [p, k, l] = ∂_l∂_k V
-}
+torch::Tensor ScriptedSystem::hessian(const torch::Tensor& x) const { return potential_derivatives(x, 2).hessian; }
 
 // With n·d copies, ∂_u V = Σ_i U[p, i, j] ∂_i V in copy (j, k), and then its
 // Hessian as above: [p, j, k, l] = ∂_l∂_k∂_u V.
@@ -360,7 +352,8 @@ torch::Tensor ScriptedSystem::hessian_directional(const torch::Tensor& x, const 
 
 // Order 3 on d² copies: G[p, j, k, i] = ∂_i V; Σ G[p, j, k, j] differentiated
 // gives W[p, j, k, l] = ∂_l∂_j V (the Hessian in every k); Σ W[p, j, k, k]
-// differentiated gives ∂_l∂_k∂_j V. Order 2 as hessian() does, keeping its G.
+// differentiated gives ∂_l∂_k∂_j V. Order 2 on d copies: Σ_k ∂_k V(copy k)
+// differentiated in copy k gives row k of ∇²V.
 PotentialDerivatives ScriptedSystem::potential_derivatives(const torch::Tensor& x, int order) const {
   if (order < 2) return {gradient(x), {}, {}};
   check_positions(x, dim(), source());

@@ -438,7 +438,7 @@ void SplitOperator::Impl::kick_and_measure(int64_t o, unsigned flags, BlockSums&
   std::fill(sums.index.begin() + d_out, sums.index.end(), 0);
   for (int64_t r = 0; r < n_in / N; ++r) {
     Complex* q = p + r * N;
-    const Complex* h = f + r * N;
+    const Complex* h = f ? f + r * N : nullptr;  // used only with overlap or kKick, which need the kick
     if (accumulate) {
       double row_sum = 0.0;
 #pragma omp simd reduction(+ : row_sum)
